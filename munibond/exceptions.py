@@ -1,0 +1,104 @@
+"""The exceptions munibond raises.
+
+Every error carries a message a person can act on: what is wrong and what to do about it. The CLI
+prints ``str(error)`` on one line, without a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MunibondError(Exception):
+    """Base class of every error munibond raises on purpose."""
+
+
+class ConfigError(MunibondError):
+    """A setting, file or environment variable is missing or wrong."""
+
+
+class TermSheetError(MunibondError):
+    """A term sheet is malformed; ``field`` names the offending field (dotted path)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.detail = message
+        super().__init__(f"term sheet: {field}: {message}" if field else f"term sheet: {message}")
+
+
+class InputFileError(MunibondError):
+    """A CSV or other input file is malformed; names the file, line and column."""
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {message}")
+
+
+class AmountError(MunibondError, ValueError):
+    """An amount cannot be represented exactly (finer than the unit allows, negative, too large)."""
+
+
+class ChainError(MunibondError):
+    """Talking to the chain failed."""
+
+
+class NodeUnreachable(ChainError):
+    """No node answers at the given RPC endpoint."""
+
+
+class ToolNotFound(ChainError):
+    """A needed program (anvil, solc, node) is not installed."""
+
+
+class TransactionFailed(ChainError):
+    """A transaction was mined but reverted, or could not be sent."""
+
+    def __init__(self, message: str, *, tx_hash: str | None = None, receipt: Any = None) -> None:
+        self.tx_hash = tx_hash
+        self.receipt = receipt
+        super().__init__(message)
+
+
+class ContractRevert(ChainError):
+    """A contract call reverted; ``error`` is the custom error's name, ``args`` its arguments."""
+
+    def __init__(self, message: str, *, error: str | None = None, args: dict[str, Any] | None = None,
+                 data: bytes | None = None) -> None:
+        self.error = error
+        self.error_args = args or {}
+        self.data = data
+        super().__init__(message)
+
+
+class TransferRestricted(ContractRevert):
+    """A transfer or mint is refused by the bond's rules (ERC-1404 restriction code)."""
+
+    def __init__(self, code: int, message: str, *, data: bytes | None = None,
+                 args: dict[str, Any] | None = None) -> None:
+        self.code = code
+        self.reason = message
+        super().__init__(f"transfer refused (code {code}): {message}", error="TransferRestricted",
+                         args=args, data=data)
+
+
+class MissingRole(ContractRevert):
+    """The signing account lacks the role a call needs."""
+
+    def __init__(self, role: str, account: str, *, data: bytes | None = None) -> None:
+        self.role = role
+        self.account = account
+        super().__init__(
+            f"{account} does not hold the {role} role on this contract: sign with an account that "
+            f"does, or have the admin grant it",
+            error="AccessControlUnauthorizedAccount", args={"role": role, "account": account},
+            data=data)
+
+
+class DeploymentError(MunibondError):
+    """A deployment record disagrees with the chain, or a deployment cannot proceed."""
+
+
+class BuildError(MunibondError):
+    """Compiling the contracts failed, or the artifacts are out of date."""
