@@ -102,3 +102,23 @@ class DeploymentError(MunibondError):
 
 class BuildError(MunibondError):
     """Compiling the contracts failed, or the artifacts are out of date."""
+
+
+class RevertError(ChainError):
+    """A call or transaction reverted; ``data`` is the raw revert data (``b""`` if there was none).
+
+    A higher layer decodes ``data`` into a custom error (``ContractRevert`` and its subclasses).
+    """
+
+    def __init__(self, message: str, *, data: bytes = b"") -> None:
+        self.data = data
+        super().__init__(message)
+
+
+class TransactionReverted(TransactionFailed, RevertError):
+    """A transaction was mined and failed (status 0); ``data`` is its revert data if recoverable."""
+
+    def __init__(self, message: str, *, tx_hash: str | None = None, receipt: Any = None,
+                 data: bytes = b"") -> None:
+        super().__init__(message, tx_hash=tx_hash, receipt=receipt)
+        self.data = data

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
+import {IBondTerms} from "../interfaces/IBondTerms.sol";
+import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
+import {InvestorRecord} from "../registry/InvestorRecord.sol";
+import {BondERC20} from "./BondERC20.sol";
+import {RestrictionCodes as RC} from "./RestrictionCodes.sol";
+import {RulesCodec} from "./RulesCodec.sol";
+
+/// @title TransferRestrictions
+/// @notice The bond's transfer rules and their evaluation (ERC-1404). The rules live in the
+/// clone's immutable arguments (seven words appended to the EIP-1167 proxy code), so reading them
+/// costs a warm EXTCODECOPY instead of cold storage reads; after an amendment they are read from
+/// storage instead.
+/// @dev Rule words: 0 = tradingUnit (bits 0-127) | maxBalance (128-255);
+/// 1 = allowedClasses (0-31) | lockupUntil (32-71) | maxHolders (72-103) | countryMode (104-111)
+///     | perInvestor (112-119) | regionCount (120-127);
+/// 2-5 = the 1024-bit country bitmap; 6 = up to eight 32-bit region codes.
+abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
+    using InvestorRecord for uint256;
+
+    uint256 internal constant RULE_WORDS = 7;
+    uint256 internal constant LOCKUP_SHIFT = RulesCodec.LOCKUP_SHIFT;
+    uint256 internal constant MAX_HOLDERS_SHIFT = RulesCodec.MAX_HOLDERS_SHIFT;
+    uint256 internal constant COUNTRY_MODE_SHIFT = RulesCodec.COUNTRY_MODE_SHIFT;
+    uint256 internal constant PER_INVESTOR_SHIFT = RulesCodec.PER_INVESTOR_SHIFT;
+    uint256 internal constant REGION_COUNT_SHIFT = RulesCodec.REGION_COUNT_SHIFT;
+    uint256 internal constant COUNTRY_ANY = 0;
+    uint256 internal constant COUNTRY_ALLOW = 1;
+    /// @dev offset of the immutable args in an EIP-1167 clone's code
+    uint256 private constant ARGS_OFFSET = 0x2d;
+
+    /// @notice A transfer or mint is refused; `code` is the ERC-1404 restriction code.
+    /// @param code restriction code (see messageForTransferRestriction)
+    /// @param from sender (zero for a mint)
+    /// @param to recipient
+    /// @param value amount in token units
+    error TransferRestricted(uint8 code, address from, address to, uint256 value);
+
+    /// @dev what the evaluation loaded, for the hook to apply the change without reading it again
+    struct Ctx {
+        uint256 state;
+        uint256 fromAcct;
+        uint256 toAcct;
+        uint256 fromRec;
+        uint256 toRec;
+        uint256 w1;
+        uint256 fromUnits;
+        uint256 toUnits;
+    }
+
+    // ------------------------------------------------------------------ evaluation
+
+    /// @dev A transfer between investors: every rule applies.
+    function _checkTransfer(address from, address to, uint256 value, Ctx memory c) internal view returns (uint8) {
+        uint256 state = _state;
+        c.state = state;
+        if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
+        if (state & STATE_PAUSED != 0) return RC.PAUSED;
+        if (block.timestamp >= _maturity(state)) return RC.BOND_MATURED;
+        if (to == address(0) || to == address(this)) return RC.INVALID_RECIPIENT;
+        (uint256 rf, uint256 rt) = _registry().recordsOf(from, to);
+        c.fromRec = rf;
+        c.toRec = rt;
+        if (rf.investorId() == 0) return RC.SENDER_NOT_REGISTERED;
+        if (rt.investorId() == 0) return RC.RECIPIENT_NOT_REGISTERED;
+        if (rf.suspended()) return RC.SENDER_SUSPENDED;
+        if (rt.suspended()) return RC.RECIPIENT_SUSPENDED;
+        if (rf.kycValidUntil() <= block.timestamp) return RC.SENDER_KYC_EXPIRED;
+        if (rt.kycValidUntil() <= block.timestamp) return RC.RECIPIENT_KYC_EXPIRED;
+        uint256 fa = _accounts[from];
+        uint256 ta = _accounts[to];
+        c.fromAcct = fa;
+        c.toAcct = ta;
+        if (fa & ACCOUNT_WALLET_FROZEN != 0) return RC.SENDER_FROZEN;
+        if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
+        (uint256 w0, uint256 w1) = _ruleWords01(state);
+        c.w1 = w1;
+        if (block.timestamp < uint40(w1 >> LOCKUP_SHIFT)) return RC.LOCKED_UP;
+        if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
+        uint256 balance = fa & BALANCE_MASK;
+        if (value > balance) return RC.INSUFFICIENT_BALANCE;
+        if (value > balance - _frozen(fa)) return RC.AMOUNT_FROZEN;
+        uint8 code = _checkRecipientAttributes(rt, w1, state);
+        if (code != RC.SUCCESS || from == to) return code;
+        return _checkLimits(value, balance, w0, w1, c);
+    }
+
+    /// @dev A mint (allotment): the recipient's rules and the issue volume apply; the lock-up does not.
+    function _checkMint(address to, uint256 value, Ctx memory c) internal view returns (uint8) {
+        uint256 state = _state;
+        c.state = state;
+        if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
+        if (state & STATE_PAUSED != 0) return RC.PAUSED;
+        if (block.timestamp >= _maturity(state)) return RC.BOND_MATURED;
+        if (to == address(0) || to == address(this)) return RC.INVALID_RECIPIENT;
+        uint256 rt = _registry().recordOf(to);
+        c.toRec = rt;
+        if (rt.investorId() == 0) return RC.RECIPIENT_NOT_REGISTERED;
+        if (rt.suspended()) return RC.RECIPIENT_SUSPENDED;
+        if (rt.kycValidUntil() <= block.timestamp) return RC.RECIPIENT_KYC_EXPIRED;
+        uint256 ta = _accounts[to];
+        c.toAcct = ta;
+        if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
+        (uint256 w0, uint256 w1) = _ruleWords01(state);
+        c.w1 = w1;
+        if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
+        if ((state & SUPPLY_MASK) + value > _issueVolumeUnits) return RC.ISSUE_VOLUME_EXCEEDED;
+        uint8 code = _checkRecipientAttributes(rt, w1, state);
+        if (code != RC.SUCCESS) return code;
+        return _checkLimits(value, 0, w0, w1, c);
+    }
+
+    /// @dev A forced transfer by the transfer agent. It passes over: pause, maturity, lock-up, the
+    /// sender's registration, KYC, suspension and freezes (wallet and partial: frozen units move
+    /// after the free ones and the frozen amount shrinks by what moved), the maximum holding and the
+    /// maximum number of holders. It still requires: the bond not closed, a valid recipient who is
+    /// registered, not suspended, KYC-valid, not frozen and of an allowed class, country and region,
+    /// a trading-unit multiple and enough balance.
+    function _checkForced(address from, address to, uint256 value, Ctx memory c) internal view returns (uint8) {
+        uint256 state = _state;
+        c.state = state;
+        if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
+        if (to == address(0) || to == address(this)) return RC.INVALID_RECIPIENT;
+        (uint256 rf, uint256 rt) = _registry().recordsOf(from, to);
+        c.fromRec = rf;
+        c.toRec = rt;
+        uint8 code = _checkRecipientIdentity(rt);
+        if (code != RC.SUCCESS) return code;
+        uint256 fa = _accounts[from];
+        uint256 ta = _accounts[to];
+        c.fromAcct = fa;
+        c.toAcct = ta;
+        if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
+        (uint256 w0, uint256 w1) = _ruleWords01(state);
+        c.w1 = w1;
+        if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
+        if (value > (fa & BALANCE_MASK)) return RC.INSUFFICIENT_BALANCE;
+        code = _checkRecipientAttributes(rt, w1, state);
+        if (code != RC.SUCCESS) return code;
+        _loadInvestorUnits(w1, c);
+        return RC.SUCCESS;
+    }
+
+    /// @dev Recovery of a lost wallet to another wallet of the same investor: the bond must not be
+    /// closed and the new wallet must be registered, not suspended and KYC-valid; everything else
+    /// (pause, freezes, lock-up, limits, the lost wallet's KYC) is passed over, since the investor
+    /// and the holding do not change. The caller checks that both wallets share the investor id.
+    function _checkRecovery(address from, address to, Ctx memory c) internal view returns (uint8) {
+        uint256 state = _state;
+        c.state = state;
+        if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
+        if (to == address(0) || to == address(this) || to == from) return RC.INVALID_RECIPIENT;
+        (uint256 rf, uint256 rt) = _registry().recordsOf(from, to);
+        c.fromRec = rf;
+        c.toRec = rt;
+        uint8 code = _checkRecipientIdentity(rt);
+        if (code != RC.SUCCESS) return code;
+        c.fromAcct = _accounts[from];
+        c.toAcct = _accounts[to];
+        c.w1 = _ruleWord(state, 1);
+        return RC.SUCCESS;
+    }
+
+    function _checkRecipientIdentity(uint256 rt) private view returns (uint8) {
+        if (rt.investorId() == 0) return RC.RECIPIENT_NOT_REGISTERED;
+        if (rt.suspended()) return RC.RECIPIENT_SUSPENDED;
+        if (rt.kycValidUntil() <= block.timestamp) return RC.RECIPIENT_KYC_EXPIRED;
+        return RC.SUCCESS;
+    }
+
+    /// @dev class, country and residents-only region of the recipient
+    function _checkRecipientAttributes(uint256 rt, uint256 w1, uint256 state) private view returns (uint8) {
+        uint256 classes = uint32(w1);
+        if (classes != 0 && (classes >> rt.investorClass()) & 1 == 0) return RC.CLASS_NOT_ALLOWED;
+        uint256 mode = uint8(w1 >> COUNTRY_MODE_SHIFT);
+        if (mode != COUNTRY_ANY) {
+            uint256 country = rt.country();
+            uint256 listed = country < 1024 ? (_ruleWord(state, 2 + (country >> 8)) >> (country & 255)) & 1 : 0;
+            if ((mode == COUNTRY_ALLOW) == (listed == 0)) return RC.COUNTRY_NOT_ALLOWED;
+        }
+        uint256 regionCount = uint8(w1 >> REGION_COUNT_SHIFT);
+        if (regionCount != 0) {
+            uint256 region = rt.region();
+            uint256 regions = _ruleWord(state, 6);
+            uint256 i;
+            for (; i < regionCount; ++i) {
+                uint256 rule = uint32(regions >> (32 * i));
+                if (rule == region || (rule < 100 && region / 10000 == rule)) break;
+            }
+            if (region == 0 || i == regionCount) return RC.REGION_NOT_ALLOWED;
+        }
+        return RC.SUCCESS;
+    }
+
+    /// @dev maximum holding and maximum number of holders, per wallet or per investor
+    function _checkLimits(uint256 value, uint256 fromBalance, uint256 w0, uint256 w1, Ctx memory c)
+        private
+        view
+        returns (uint8)
+    {
+        uint256 maxBalance = w0 >> 128;
+        uint256 maxHolders = uint32(w1 >> MAX_HOLDERS_SHIFT);
+        uint256 toHeld;
+        uint256 fromHeld = fromBalance;
+        if (uint8(w1 >> PER_INVESTOR_SHIFT) != 0) {
+            if (c.fromRec != 0 && c.fromRec.investorId() == c.toRec.investorId()) return RC.SUCCESS;
+            _loadInvestorUnits(w1, c);
+            toHeld = c.toUnits;
+            fromHeld = c.fromUnits;
+        } else {
+            toHeld = c.toAcct & BALANCE_MASK;
+        }
+        if (maxBalance != 0 && toHeld + value > maxBalance) return RC.MAX_BALANCE_EXCEEDED;
+        if (maxHolders != 0 && toHeld == 0 && value != 0 && !(fromHeld == value) && _holders(c.state) >= maxHolders) {
+            return RC.MAX_HOLDERS_REACHED;
+        }
+        return RC.SUCCESS;
+    }
+
+    /// @dev loads the per-investor unit totals when the rules keep them and the investors differ
+    function _loadInvestorUnits(uint256 w1, Ctx memory c) internal view {
+        if (uint8(w1 >> PER_INVESTOR_SHIFT) == 0) return;
+        uint64 idFrom = c.fromRec.investorId();
+        uint64 idTo = c.toRec.investorId();
+        if (idFrom == idTo) return;
+        if (idFrom != 0) c.fromUnits = _investorUnits[idFrom];
+        c.toUnits = _investorUnits[idTo];
+    }
+
+    // ------------------------------------------------------------------ rule words
+
+    function _ruleWords01(uint256 state) internal view returns (uint256 w0, uint256 w1) {
+        if (state & STATE_RULES_AMENDED != 0) return (_amendedRules[0], _amendedRules[1]);
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, ARGS_OFFSET, 0x40)
+            w0 := mload(0)
+            w1 := mload(0x20)
+        }
+    }
+
+    function _ruleWord(uint256 state, uint256 i) internal view returns (uint256 w) {
+        if (state & STATE_RULES_AMENDED != 0) return _amendedRules[i];
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0, add(ARGS_OFFSET, shl(5, i)), 0x20)
+            w := mload(0)
+        }
+    }
+
+    /// @dev the platform's investor registry
+    function _registry() internal view virtual returns (IInvestorRegistry);
+}

@@ -1,0 +1,1034 @@
+"""The term sheet: a bond's terms and rules in YAML, validated into a typed model.
+
+``load_term_sheet(path)`` reads a YAML term sheet and returns a :class:`TermSheet`, or raises
+:class:`~munibond.exceptions.TermSheetError` whose ``field`` is the dotted path of the offending
+field (``bond.maturity_date``, ``documents[0].sha256``) and whose message says what is expected and
+where in the file the field is. Unknown keys and duplicate keys are errors, so a typo cannot pass
+silently.
+
+YAML is read with YAML 1.2-like rules, stricter than PyYAML's default (YAML 1.1):
+
+* only ``true``/``false`` are booleans (``NO``, Norway's country code, stays a string);
+* only plain decimal integers are integers (``011002`` stays the string "011002" instead of becoming
+  the octal number 4610; ``1:30`` is not a sexagesimal number);
+* floats are kept but refused for money and rates: ``0.45`` is a binary floating-point number that
+  cannot hold most decimals exactly, and for a rate it is ambiguous (0.45% or 45%?). Quote amounts
+  (``"10000.5"``) and write rates with a percent sign (``"0.450%"``).
+
+Money is ``Decimal`` in the model (face amounts in the bond's currency) with integer base-unit
+properties (``issue_size_units`` ...) for the contracts. Dates without a time are 00:00 UTC.
+
+Documents are hashed with **SHA-256** (the digest ``sha256sum`` prints), stored on chain as the
+ERC-1643 ``bytes32`` document hash. A document given as ``file:`` (relative to the term sheet) is
+hashed when the term sheet is loaded; when ``sha256:`` is given as well the two must agree.
+"""
+
+from __future__ import annotations
+
+import calendar
+import difflib
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal, NoReturn, get_args
+
+import pycountry
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from munibond import codes
+from munibond.exceptions import AmountError, TermSheetError
+from munibond.units import (
+    UINT104_MAX,
+    format_rate,
+    parse_decimal,
+    parse_rate,
+    rate_to_micros,
+    to_units,
+)
+
+__all__ = [
+    "COUPON_FREQUENCIES",
+    "MAX_COUPON_RATE",
+    "MAX_HOLDERS_LIMIT",
+    "MAX_REGION_RULES",
+    "Bond",
+    "CountryRule",
+    "Coupon",
+    "Document",
+    "Eligibility",
+    "Roles",
+    "TermSheet",
+    "TermSheetValidationError",
+    "load_term_sheet",
+    "parse_term_sheet",
+    "term_sheet_from_dict",
+]
+
+#: At most this many region rules (the contract checks them in a bounded loop).
+MAX_REGION_RULES: Final = 8
+#: ``max_holders`` must fit a uint32.
+MAX_HOLDERS_LIMIT: Final = 2**32 - 1
+#: A coupon rate above this is taken for a mistake (a bare "0.45" is 45%, not 0.45%).
+MAX_COUPON_RATE: Final = Decimal("0.20")
+#: Coupon payments a year that the schedule supports (0: zero coupon).
+COUPON_FREQUENCIES: Final = (0, 1, 2, 4, 12)
+
+
+class TermSheetValidationError(TermSheetError):
+    """A term sheet failed validation. ``field``/``detail`` describe the first problem,
+    ``problems`` all of them as ``(field, message)`` pairs, in file order."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        field, message = problems[0]
+        if len(problems) > 1:
+            others = "; ".join(f"{f or '(top level)'}: {m}" for f, m in problems[1:])
+            message = f"{message} [and {len(problems) - 1} more: {others}]"
+        super().__init__(field, message)
+        self.detail = problems[0][1]
+
+
+# --- validation helpers ----------------------------------------------------------------------
+
+def _fail(message: str) -> NoReturn:
+    # The message goes through the context so that braces in it are not format fields.
+    raise PydanticCustomError("termsheet", "{detail}", {"detail": message})
+
+
+class _FieldProblems(ValueError):
+    """Raised by model validators to report problems of named sub-fields (dotted, relative)."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+
+
+def _float_text(value: float) -> str:
+    return getattr(value, "yaml_text", None) or repr(value)
+
+
+def _money(value: Any) -> Decimal:
+    if isinstance(value, float):
+        _fail(f"{_float_text(value)} is a floating-point number, which cannot hold most decimal "
+              f"amounts exactly; write the amount as a quoted string, e.g. "
+              f"\"{_float_text(value)}\"")
+    try:
+        amount = parse_decimal(value, what="amount")
+    except AmountError as error:
+        _fail(f"expected an amount of money as a decimal string such as \"10000\" ({error})")
+    if amount <= 0:
+        _fail(f"must be more than zero, got {amount}")
+    return amount
+
+
+def _rate(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        _fail("expected a rate such as \"0.450%\", got a boolean")
+    if isinstance(value, float):
+        _fail(f"{_float_text(value)} is a floating-point number and ambiguous (0.45 could mean "
+              f"0.45% or 45%); write the rate as a quoted string with a percent sign, e.g. "
+              f"\"{_float_text(value)}%\"")
+    try:
+        return parse_rate(value, what="rate")
+    except AmountError as error:
+        _fail(str(error))
+
+
+def _percent(value: Any) -> Decimal:
+    if isinstance(value, float):
+        _fail(f"{_float_text(value)} is a floating-point number; write the percentage as a quoted "
+              f"string, e.g. \"100\" or \"100%\"")
+    if isinstance(value, str) and value.strip().endswith("%"):
+        value = value.strip()[:-1]
+    try:
+        percent = parse_decimal(value, what="percentage")
+    except AmountError as error:
+        _fail(f"expected a percentage of face such as \"100\" ({error})")
+    if percent <= 0:
+        _fail(f"must be more than zero percent of face, got {percent}")
+    return percent
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        _fail(f"expected a date (YYYY-MM-DD) without a time, got {value.isoformat()}")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError as error:
+            _fail(f"{value!r} is not a valid date ({error})")
+    _fail(f"expected a date written YYYY-MM-DD (e.g. 2026-12-15), got {value!r}")
+
+
+def _instant(value: Any) -> datetime:
+    """A date (00:00 UTC) or a date and time with a time zone -> an aware datetime."""
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            value = _date(text)
+        else:
+            try:
+                value = datetime.fromisoformat(text)
+            except ValueError:
+                _fail(f"expected a date (2027-01-15) or a date and time with a time zone "
+                      f"(2027-01-15T00:00:00+09:00), got {value!r}")
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            _fail(f"{value.isoformat()} has no time zone; add one, e.g. "
+                  f"{value.isoformat()}+09:00 (JST) or {value.isoformat()}Z (UTC); a plain date "
+                  f"means 00:00 UTC")
+        if value.microsecond:
+            _fail(f"{value.isoformat()}: give whole seconds (the chain counts seconds)")
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    _fail(f"expected a date (2027-01-15) or a date and time with a time zone, got {value!r}")
+
+
+def _code_checked(parser: Any, value: Any) -> Any:
+    try:
+        return parser(value)
+    except codes.CodeError as error:
+        _fail(str(error))
+
+
+def _yaml_int_as_text(value: Any) -> Any:
+    # An unquoted YAML number is the text the author wrote (leading-zero numbers stay strings in
+    # our loader), so 281000 and "281000", 28 and "28" mean the same.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _jis_code(value: Any) -> str:
+    return f"{_code_checked(codes.parse_region, _yaml_int_as_text(value)):06d}"
+
+
+def _region_rule(value: Any) -> str:
+    rule = _code_checked(codes.parse_region_rule, _yaml_int_as_text(value))
+    return f"{rule:02d}" if rule < 100 else f"{rule:06d}"
+
+
+def _country(value: Any) -> str:
+    return codes.country_alpha2(_code_checked(codes.country_numeric, value))
+
+
+def _investor_class(value: Any) -> str:
+    return codes.investor_class_name(_code_checked(codes.investor_class_id, value))
+
+
+def _address(value: Any) -> str:
+    return str(_code_checked(codes.parse_address, value))
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        _fail(f"expected text, got {value!r}")
+    text = value.strip()
+    if not text:
+        _fail("must not be empty")
+    return text
+
+
+def _strict_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _percent_micros(percent: Decimal) -> int:
+    """A percentage as a fraction in units of 1e-6 (100 -> 1,000,000), exactly."""
+    return rate_to_micros(parse_rate(f"{percent}%"))
+
+
+def _utc_timestamp(day: date) -> int:
+    return calendar.timegm(day.timetuple())
+
+
+def _unique(values: tuple[Any, ...] | list[Any], what: str) -> None:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            _fail(f"{what} {value!r} is listed twice")
+        seen.add(value)
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+Rate = Annotated[Decimal, BeforeValidator(_rate)]
+Percent = Annotated[Decimal, BeforeValidator(_percent)]
+Day = Annotated[date, BeforeValidator(_date)]
+Instant = Annotated[datetime, BeforeValidator(_instant)]
+JisCode = Annotated[str, BeforeValidator(_jis_code)]
+RegionRule = Annotated[str, BeforeValidator(_region_rule)]
+CountryCode = Annotated[str, BeforeValidator(_country)]
+InvestorClass = Annotated[str, BeforeValidator(_investor_class)]
+Address = Annotated[str, BeforeValidator(_address)]
+Text = Annotated[str, BeforeValidator(_text)]
+Int = Annotated[StrictInt, BeforeValidator(_strict_int)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- the model -------------------------------------------------------------------------------
+
+class Coupon(_Model):
+    """Coupon terms. ``rate`` is an exact annual fraction (``"0.450%"`` -> 0.0045)."""
+
+    rate: Rate = Field(description='annual coupon rate, e.g. "0.450%" ("0%" for a zero coupon)')
+    frequency: Int = Field(description="coupon payments a year: 0 (zero coupon), 1, 2, 4 or 12")
+
+    @field_validator("frequency")
+    @classmethod
+    def _check_frequency(cls, value: int) -> int:
+        if value not in COUPON_FREQUENCIES:
+            _fail(f"expected 0 (zero coupon), 1 (annual), 2 (semi-annual), 4 (quarterly) or 12 "
+                  f"(monthly) payments a year, got {value}")
+        return value
+
+    @field_validator("rate")
+    @classmethod
+    def _check_rate(cls, value: Decimal) -> Decimal:
+        if value > MAX_COUPON_RATE:
+            _fail(f"{format_rate(value)} is above {format_rate(MAX_COUPON_RATE)}, most likely a "
+                  f"mistake: write rates with a percent sign (\"0.45%\"); a bare number is a "
+                  f"fraction (\"0.0045\" is 0.45%)")
+        try:
+            rate_to_micros(value)
+        except AmountError as error:
+            _fail(str(error))
+        return value
+
+    @model_validator(mode="after")
+    def _check_zero_coupon(self) -> Coupon:
+        if self.frequency == 0 and self.rate != 0:
+            raise _FieldProblems([("frequency", f"frequency 0 means a zero-coupon bond, but the "
+                                                f"rate is {format_rate(self.rate)}: give the "
+                                                f"number of payments a year (e.g. 2)")])
+        if self.frequency != 0 and self.rate == 0:
+            raise _FieldProblems([("rate", "the rate is 0% but coupons are paid "
+                                           f"{self.frequency} times a year: for a zero-coupon "
+                                           f"bond set frequency: 0")])
+        return self
+
+    @property
+    def rate_micros(self) -> int:
+        """The rate in hundredths of a basis point (1e-6): 0.450% -> 4500."""
+        return rate_to_micros(self.rate)
+
+
+class Bond(_Model):
+    """The bond's identity and economic terms. Amounts are face amounts in ``currency``."""
+
+    code: Text = Field(description="bond code, e.g. KOBE-R-2026-01 (letters, digits, . _ -)")
+    isin: str | None = Field(default=None,
+                             description="ISIN, 12 characters with a valid check digit")
+    name: Text = Field(description="bond name (the ERC-20 name)")
+    symbol: Text = Field(description="ERC-20 symbol: 1 to 11 characters A-Z and 0-9")
+    issuer: Text = Field(description="issuer's name, e.g. City of Kobe")
+    issuer_code: JisCode = Field(description='JIS local-government code of the issuer, e.g. '
+                                             '"281000"')
+    currency: Text = Field(description="ISO 4217 currency code, e.g. JPY")
+    decimals: Int = Field(description="token decimals, 0 to 18")
+    denomination: Money = Field(description='face value of one bond, e.g. "10000"')
+    trading_unit: Money = Field(description='smallest transferable face amount, e.g. "1"')
+    issue_size: Money = Field(description='total face issued, a multiple of the denomination')
+    issue_date: Day = Field(description="issue date, YYYY-MM-DD")
+    maturity_date: Day = Field(description="maturity date, YYYY-MM-DD, after the issue date")
+    coupon: Coupon = Field(description='coupon terms, e.g. {rate: "0.450%", frequency: 2}')
+    redemption_price: Percent = Field(default=Decimal(100),
+                                      description='redemption price in percent of face, e.g. '
+                                                  '"100"')
+
+    @field_validator("code")
+    @classmethod
+    def _check_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}", value):
+            _fail(f"{value!r}: a bond code is 1 to 32 characters: letters, digits, '.', '_' and "
+                  f"'-', starting with a letter or digit")
+        return value
+
+    @field_validator("isin", mode="before")
+    @classmethod
+    def _check_isin(cls, value: Any) -> Any:
+        return None if value is None else _code_checked(codes.parse_isin, value)
+
+    @field_validator("symbol")
+    @classmethod
+    def _check_symbol(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z0-9]{1,11}", value):
+            _fail(f"{value!r}: a symbol is 1 to 11 characters, upper-case letters A-Z and digits")
+        return value
+
+    @field_validator("name", "issuer")
+    @classmethod
+    def _check_length(cls, value: str) -> str:
+        if len(value) > 128:
+            _fail(f"at most 128 characters, got {len(value)}")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _check_currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value) or pycountry.currencies.get(alpha_3=value) is None:
+            _fail(f"{value!r} is not an ISO 4217 currency code; expected three capital letters "
+                  f"such as JPY")
+        return value
+
+    @field_validator("decimals")
+    @classmethod
+    def _check_decimals(cls, value: int) -> int:
+        if not 0 <= value <= 18:
+            _fail(f"token decimals must be 0 to 18, got {value}")
+        return value
+
+    @field_validator("redemption_price")
+    @classmethod
+    def _check_redemption(cls, value: Decimal) -> Decimal:
+        if value > 200:
+            _fail(f"{value}% of face is implausible; give the percentage of face, e.g. \"100\"")
+        try:
+            _percent_micros(value)
+        except AmountError:
+            _fail(f"{value}% is finer than 0.0001% of face")
+        return value
+
+    @model_validator(mode="after")
+    def _check_amounts_and_dates(self) -> Bond:
+        problems: list[tuple[str, str]] = []
+        step = None
+        try:
+            step = to_units(self.trading_unit, self.decimals, what="the trading unit",
+                            max_units=UINT104_MAX)
+        except AmountError as error:
+            problems.append(("trading_unit", f"{error}; use a trading unit that is a multiple "
+                                             f"of the token's smallest unit, or more decimals"))
+        if step is not None:
+            for field, label in (("denomination", "the denomination"),
+                                 ("issue_size", "the issue size")):
+                try:
+                    to_units(getattr(self, field), self.decimals, unit=step, what=label,
+                             max_units=UINT104_MAX)
+                except AmountError as error:
+                    note = (f" (must be a multiple of the trading unit {self.trading_unit})"
+                            if "multiple" in str(error) else "")
+                    problems.append((field, f"{error}{note}"))
+        if not problems:
+            denomination = to_units(self.denomination, self.decimals)
+            size = to_units(self.issue_size, self.decimals)
+            if size % denomination:
+                problems.append(("issue_size", f"{self.issue_size} is not a multiple of the "
+                                               f"denomination {self.denomination}"))
+        if self.maturity_date <= self.issue_date:
+            problems.append(("maturity_date", f"{self.maturity_date} must be after the issue "
+                                              f"date {self.issue_date}"))
+        if problems:
+            raise _FieldProblems(problems)
+        return self
+
+    # integer views for the contracts
+
+    @property
+    def trading_unit_units(self) -> int:
+        return to_units(self.trading_unit, self.decimals)
+
+    @property
+    def denomination_units(self) -> int:
+        return to_units(self.denomination, self.decimals)
+
+    @property
+    def issue_size_units(self) -> int:
+        return to_units(self.issue_size, self.decimals)
+
+    @property
+    def issuer_code_int(self) -> int:
+        return int(self.issuer_code)
+
+    @property
+    def issue_timestamp(self) -> int:
+        """00:00 UTC of the issue date, in seconds."""
+        return _utc_timestamp(self.issue_date)
+
+    @property
+    def maturity_timestamp(self) -> int:
+        """00:00 UTC of the maturity date, in seconds."""
+        return _utc_timestamp(self.maturity_date)
+
+    @property
+    def redemption_price_micros(self) -> int:
+        """Redemption price as a fraction of face in units of 1e-6 (100% -> 1,000,000)."""
+        return _percent_micros(self.redemption_price)
+
+
+class CountryRule(_Model):
+    """Either ``allow`` (only these countries) or ``deny`` (all but these), never both."""
+
+    allow: tuple[CountryCode, ...] | None = Field(
+        default=None, description="countries allowed (ISO 3166-1 codes, e.g. [JP])")
+    deny: tuple[CountryCode, ...] | None = Field(
+        default=None, description="countries refused (ISO 3166-1 codes)")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CountryRule:
+        if self.allow is None and self.deny is None:
+            raise _FieldProblems([("", "give either allow: [..] or deny: [..] (or omit "
+                                       "countries to accept any country)")])
+        if self.allow is not None and self.deny is not None:
+            raise _FieldProblems([("deny", "give either allow or deny, not both")])
+        listed = self.allow if self.allow is not None else self.deny
+        key = "allow" if self.allow is not None else "deny"
+        assert listed is not None
+        if not listed:
+            raise _FieldProblems([(key, "the list is empty; omit countries to accept any "
+                                        "country")])
+        try:
+            _unique(listed, "country")
+        except PydanticCustomError as error:
+            raise _FieldProblems([(key, error.message())]) from None
+        return self
+
+    @property
+    def mode(self) -> Literal["allow", "deny"]:
+        return "allow" if self.allow is not None else "deny"
+
+    @property
+    def numeric_codes(self) -> tuple[int, ...]:
+        listed = self.allow if self.allow is not None else self.deny or ()
+        return tuple(codes.country_numeric(code) for code in listed)
+
+    def permits(self, country: int) -> bool:
+        numerics = self.numeric_codes
+        return country in numerics if self.mode == "allow" else country not in numerics
+
+
+class Eligibility(_Model):
+    """Who may hold the bond. Every rule omitted means "no restriction"."""
+
+    investor_classes: tuple[InvestorClass, ...] | None = Field(
+        default=None, description="investor classes allowed, e.g. [retail, corporate]")
+    countries: CountryRule | None = Field(
+        default=None, description="{allow: [JP]} or {deny: [..]}")
+    regions: tuple[RegionRule, ...] | None = Field(
+        default=None, description='residents-only rule: up to 8 prefecture ("28") or six-digit '
+                                  'JIS codes')
+    max_holding_per_investor: Money | None = Field(
+        default=None, description="cap on face held, a multiple of the trading unit")
+    aggregate_wallets: StrictBool = Field(
+        default=False, description="apply the cap and holder count per investor (all wallets)")
+    max_holders: Int | None = Field(default=None, description="maximum number of holders")
+    lockup_until: Instant | None = Field(
+        default=None, description="transfers between investors refused before this date "
+                                  "(00:00 UTC) or date and time with a time zone")
+
+    @field_validator("investor_classes")
+    @classmethod
+    def _check_classes(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None:
+            if not value:
+                _fail("the list is empty; omit investor_classes to accept every class")
+            _unique(value, "investor class")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _check_regions(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None:
+            if not value:
+                _fail("the list is empty; omit regions to accept residents of anywhere")
+            if len(value) > MAX_REGION_RULES:
+                _fail(f"at most {MAX_REGION_RULES} region rules, got {len(value)}; use prefecture "
+                      f"codes to cover more local governments")
+            _unique(value, "region")
+        return value
+
+    @field_validator("max_holders")
+    @classmethod
+    def _check_max_holders(cls, value: int | None) -> int | None:
+        if value is not None and not 1 <= value <= MAX_HOLDERS_LIMIT:
+            _fail(f"must be 1 to {MAX_HOLDERS_LIMIT} (omit it for no limit), got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_regions_in_japan(self) -> Eligibility:
+        if self.regions and self.countries is not None \
+                and not self.countries.permits(codes.COUNTRY_JAPAN):
+            raise _FieldProblems([("regions", "region rules are Japanese local-government codes, "
+                                              "but the country rule refuses Japan (JP)")])
+        return self
+
+    @property
+    def investor_class_ids(self) -> tuple[int, ...]:
+        return tuple(codes.investor_class_id(name) for name in self.investor_classes or ())
+
+    @property
+    def region_rules(self) -> tuple[int, ...]:
+        return tuple(int(rule) for rule in self.regions or ())
+
+
+class Roles(_Model):
+    """Role holders; an omitted role goes to the deployer."""
+
+    admin: Address | None = Field(default=None, description="address of the admin")
+    issuer: Address | None = Field(default=None, description="address of the issuer")
+    transfer_agent: Address | None = Field(default=None,
+                                           description="address of the transfer agent")
+    pauser: Address | None = Field(default=None, description="address of the pauser")
+    paying_agent: Address | None = Field(default=None, description="address of the paying agent")
+
+
+class Document(_Model):
+    """A document recorded on chain by name, URI and SHA-256 hash (ERC-1643)."""
+
+    name: Text = Field(description="document name, at most 32 bytes (e.g. prospectus)")
+    uri: str = Field(default="", description="where the document can be fetched")
+    sha256: str | None = Field(default=None,
+                               description="SHA-256 of the document, 64 hex digits")
+    file: str | None = Field(default=None, description="local file, relative to the term sheet, "
+                                                       "hashed at load time")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hash_file(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, Mapping) or not isinstance(data.get("file"), str):
+            return data
+        base = (info.context or {}).get("base_dir")
+        path = Path(base or Path.cwd()) / data["file"]
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as error:
+            raise _FieldProblems([("file", f"cannot read {path}: "
+                                           f"{error.strerror or error}")]) from None
+        given = data.get("sha256")
+        if isinstance(given, str) and _normal_hex(given) not in (digest, None):
+            raise _FieldProblems([("sha256", f"does not match the file {data['file']}, whose "
+                                             f"SHA-256 is {digest}: the file or the hash is not "
+                                             f"the one meant")])
+        return {**data, "sha256": digest}
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if len(value.encode()) > 32:
+            _fail(f"at most 32 bytes (stored as bytes32), {value!r} has {len(value.encode())}")
+        return value
+
+    @field_validator("sha256", mode="before")
+    @classmethod
+    def _check_sha256(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        digest = _normal_hex(value) if isinstance(value, str) else None
+        if digest is None:
+            _fail(f"expected 64 hex digits (the output of sha256sum), got {value!r}")
+        return digest
+
+    @model_validator(mode="after")
+    def _need_hash(self) -> Document:
+        if self.sha256 is None:
+            raise _FieldProblems([("sha256", "give sha256: (64 hex digits) or file: (a path "
+                                             "relative to the term sheet, hashed at load time)")])
+        return self
+
+    @property
+    def hash_bytes(self) -> bytes:
+        """The SHA-256 digest, 32 bytes (the ERC-1643 document hash)."""
+        assert self.sha256 is not None
+        return bytes.fromhex(self.sha256)
+
+    @property
+    def name_bytes32(self) -> bytes:
+        """The name as ERC-1643 ``bytes32`` (UTF-8, right-padded with zeros)."""
+        return self.name.encode().ljust(32, b"\0")
+
+
+def _normal_hex(value: str) -> str | None:
+    text = value.strip().lower().removeprefix("0x")
+    return text if re.fullmatch(r"[0-9a-f]{64}", text) else None
+
+
+class TermSheet(_Model):
+    """A bond's term sheet. Build it with :func:`load_term_sheet`."""
+
+    bond: Bond = Field(description="the bond's identity and terms")
+    eligibility: Eligibility = Field(default=Eligibility(), description="who may hold the bond")
+    roles: Roles = Field(default=Roles(), description="role holders (omitted: the deployer)")
+    documents: tuple[Document, ...] = Field(default=(),
+                                            description="documents: name, uri, sha256 or file")
+
+    @field_validator("eligibility", "roles", "documents", mode="before")
+    @classmethod
+    def _empty_section(cls, value: Any, info: ValidationInfo) -> Any:
+        # "eligibility:" with every rule commented out reads as null: the same as omitting it.
+        if value is None:
+            return () if info.field_name == "documents" else {}
+        return value
+
+    @model_validator(mode="after")
+    def _check_cross_fields(self) -> TermSheet:
+        problems: list[tuple[str, str]] = []
+        bond, rules = self.bond, self.eligibility
+        cap = rules.max_holding_per_investor
+        if cap is not None:
+            try:
+                units = to_units(cap, bond.decimals, unit=bond.trading_unit_units,
+                                 what="the cap", max_units=UINT104_MAX)
+                if units < bond.denomination_units:
+                    problems.append(("eligibility.max_holding_per_investor",
+                                     f"{cap} is below the denomination {bond.denomination}: "
+                                     f"nobody could buy a single bond"))
+            except AmountError as error:
+                note = (f" (must be a multiple of the trading unit {bond.trading_unit})"
+                        if "multiple" in str(error) else "")
+                problems.append(("eligibility.max_holding_per_investor", f"{error}{note}"))
+        if rules.lockup_until is not None:
+            issue = datetime(bond.issue_date.year, bond.issue_date.month, bond.issue_date.day,
+                             tzinfo=UTC)
+            maturity = issue + timedelta(days=(bond.maturity_date - bond.issue_date).days)
+            if not issue < rules.lockup_until < maturity:
+                problems.append(("eligibility.lockup_until",
+                                 f"{rules.lockup_until.isoformat()} must be after the issue date "
+                                 f"{bond.issue_date} and before the maturity date "
+                                 f"{bond.maturity_date} (omit it for no lock-up)"))
+        seen: dict[str, int] = {}
+        for index, document in enumerate(self.documents):
+            if document.name in seen:
+                first = seen[document.name]
+                problems.append((f"documents[{index}].name",
+                                 f"{document.name!r} is also the name of documents[{first}]; "
+                                 f"names must be unique"))
+            seen.setdefault(document.name, index)
+        if problems:
+            raise _FieldProblems(problems)
+        return self
+
+    # --- integer views for the contracts ---------------------------------------------------
+
+    @property
+    def decimals(self) -> int:
+        return self.bond.decimals
+
+    @property
+    def issue_size_units(self) -> int:
+        """Total face in token base units."""
+        return self.bond.issue_size_units
+
+    @property
+    def denomination_units(self) -> int:
+        return self.bond.denomination_units
+
+    @property
+    def trading_unit_units(self) -> int:
+        return self.bond.trading_unit_units
+
+    @property
+    def max_holding_units(self) -> int | None:
+        """Cap per investor (or wallet) in base units; None when there is no cap."""
+        cap = self.eligibility.max_holding_per_investor
+        return None if cap is None else to_units(cap, self.bond.decimals)
+
+    @property
+    def coupon_rate_micros(self) -> int:
+        """Annual coupon rate in hundredths of a basis point (0.450% -> 4500)."""
+        return self.bond.coupon.rate_micros
+
+    @property
+    def redemption_price_micros(self) -> int:
+        return self.bond.redemption_price_micros
+
+    @property
+    def investor_class_ids(self) -> tuple[int, ...]:
+        """Allowed class ids (codes.INVESTOR_CLASSES); empty means any class."""
+        return self.eligibility.investor_class_ids
+
+    @property
+    def investor_class_mask(self) -> int:
+        """Bit ``id`` set for every allowed class; 0 means any class."""
+        return codes.investor_class_mask(self.investor_class_ids)
+
+    @property
+    def country_mode(self) -> Literal["any", "allow", "deny"]:
+        rule = self.eligibility.countries
+        return "any" if rule is None else rule.mode
+
+    @property
+    def country_codes(self) -> tuple[int, ...]:
+        """ISO 3166-1 numeric codes of the allow or deny list (see ``country_mode``)."""
+        rule = self.eligibility.countries
+        return () if rule is None else rule.numeric_codes
+
+    @property
+    def region_rules(self) -> tuple[int, ...]:
+        """Region rules: six-digit JIS codes, or prefecture numbers (< 100); empty: anyone."""
+        return self.eligibility.region_rules
+
+    @property
+    def max_holders(self) -> int | None:
+        return self.eligibility.max_holders
+
+    @property
+    def issue_timestamp(self) -> int:
+        return self.bond.issue_timestamp
+
+    @property
+    def maturity_timestamp(self) -> int:
+        return self.bond.maturity_timestamp
+
+    @property
+    def lockup_timestamp(self) -> int | None:
+        """End of the lock-up in seconds (UTC); None when there is none."""
+        lockup = self.eligibility.lockup_until
+        return None if lockup is None else int(lockup.timestamp())
+
+
+# --- YAML ------------------------------------------------------------------------------------
+
+class _YamlFloat(float):
+    """A YAML float that remembers how it was written (for error messages)."""
+
+    yaml_text: str
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2-like scalars (see the module docstring)."""
+
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL_TAG, _INT_TAG)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Loader.add_implicit_resolver(
+    _INT_TAG, re.compile(r"^[-+]?(?:0|[1-9](?:_?[0-9])*)$"), list("-+0123456789"))
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.Node) -> float:
+    assert isinstance(node, yaml.ScalarNode)
+    value = _YamlFloat(loader.construct_yaml_float(node))
+    value.yaml_text = str(node.value)
+    return value
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    assert isinstance(node, yaml.ScalarNode)
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:  # e.g. 2026-13-01: let the model say what is wrong with it
+        return str(node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+_Path = tuple[str | int, ...]
+
+
+def _dotted(loc: _Path) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _index_nodes(node: yaml.Node, path: _Path, marks: dict[_Path, tuple[int, int]],
+                 source: str) -> None:
+    marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in lines and key != "<<":
+                raise TermSheetError(_dotted((*path, key)),
+                                     f"the key {key!r} appears twice ({source}, lines "
+                                     f"{lines[key]} and {line}); keep one")
+            lines[key] = line
+            marks[(*path, key)] = (line, key_node.start_mark.column + 1)
+            _index_nodes(value_node, (*path, key), marks, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            marks[(*path, index)] = (item.start_mark.line + 1, item.start_mark.column + 1)
+            _index_nodes(item, (*path, index), marks, source)
+
+
+def _load_yaml(text: str, source: str) -> tuple[Any, dict[_Path, tuple[int, int]]]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise TermSheetError("", f"{source} is empty; expected a mapping with a bond: section")
+        marks: dict[_Path, tuple[int, int]] = {}
+        _index_nodes(node, (), marks, source)
+        return loader.construct_document(node), marks
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = error.problem or error.context or "invalid YAML"
+        raise TermSheetError("", f"{source}: YAML syntax error{where}: {problem}") from None
+    except yaml.YAMLError as error:
+        raise TermSheetError("", f"{source}: cannot read YAML: {error}") from None
+    finally:
+        loader.dispose()
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+def _model_at(loc: _Path) -> type[BaseModel] | None:
+    """The model class that the (string) parts of ``loc`` lead to from TermSheet."""
+    model: type[BaseModel] | None = TermSheet
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        model = _find_model(model.model_fields[part].annotation)
+    return model
+
+
+def _find_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _find_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(_float_text(value) if isinstance(value, float) else value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _parse_path(field: str) -> _Path:
+    """``"documents[1].name"`` -> ``("documents", 1, "name")``."""
+    return tuple(int(part[1:-1]) if part.startswith("[") else part
+                 for part in re.findall(r"\[\d+\]|[^.\[\]]+", field))
+
+
+def _describe(error: Mapping[str, Any]) -> list[tuple[_Path, str]]:
+    loc: _Path = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "value_error" and isinstance(ctx.get("error"), _FieldProblems):
+        return [(loc + _parse_path(field), message) for field, message in ctx["error"].problems]
+    if kind == "termsheet":
+        return [(loc, str(ctx.get("detail", error["msg"])))]
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        allowed = list(model.model_fields) if model else []
+        key = str(loc[-1])
+        guess = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        return [(loc, f"unknown field {key!r}{hint} Allowed here: {', '.join(allowed)}"
+                 if allowed else f"unknown field {key!r}")]
+    if kind == "missing":
+        model = _model_at(loc[:-1])
+        info = model.model_fields.get(str(loc[-1])) if model else None
+        expected = f": {info.description}" if info and info.description else ""
+        return [(loc, f"required field is missing{expected}")]
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        model = _model_at(loc)
+        fields = f" ({', '.join(model.model_fields)})" if model else ""
+        return [(loc, f"expected a mapping of fields{fields}, got {_short(error.get('input'))}")]
+    if kind in ("tuple_type", "list_type"):
+        return [(loc, f"expected a list ([a, b] or one '- item' a line), got "
+                      f"{_short(error.get('input'))}")]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return [(loc, f"{message}, got {_short(error.get('input'))}")]
+
+
+def _translate(error: ValidationError, marks: Mapping[_Path, tuple[int, int]],
+               source: str | None) -> TermSheetValidationError:
+    problems: list[tuple[tuple[bool, int, int], str, str]] = []
+    for item in error.errors():
+        missing = item["type"] == "missing"  # listed after the others: a typo explains it
+        for loc, message in _describe(item):
+            where = ""
+            mark = (0, 0)
+            for depth in range(len(loc), -1, -1):
+                if loc[:depth] in marks:
+                    mark = marks[loc[:depth]]
+                    break
+            if source is not None and mark != (0, 0):
+                where = f" ({source}, line {mark[0]})"
+            problems.append(((missing, *mark), _dotted(loc), message + where))
+    problems.sort(key=lambda problem: problem[0])
+    return TermSheetValidationError([(field, message) for _, field, message in problems])
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+def term_sheet_from_dict(data: Any, *, base_dir: str | os.PathLike[str] | None = None,
+                         _marks: Mapping[_Path, tuple[int, int]] | None = None,
+                         _source: str | None = None) -> TermSheet:
+    """Validate already-parsed data (a mapping as from YAML or JSON) into a :class:`TermSheet`.
+
+    ``base_dir`` is where ``documents[].file`` paths are resolved (default: the working
+    directory). Raises :class:`TermSheetValidationError` (a :class:`TermSheetError`).
+    """
+    if not isinstance(data, Mapping):
+        raise TermSheetError("", f"{_source or 'the term sheet'}: expected a mapping with a "
+                                 f"bond: section at the top level, got {type(data).__name__}")
+    context = {"base_dir": Path(base_dir) if base_dir is not None else None}
+    try:
+        return TermSheet.model_validate(data, context=context)
+    except ValidationError as error:
+        raise _translate(error, _marks or {}, _source) from None
+
+
+def parse_term_sheet(text: str, *, source: str = "<term sheet>",
+                     base_dir: str | os.PathLike[str] | None = None) -> TermSheet:
+    """Parse and validate a term sheet given as YAML text."""
+    data, marks = _load_yaml(text, source)
+    return term_sheet_from_dict(data, base_dir=base_dir, _marks=marks, _source=source)
+
+
+def load_term_sheet(path: str | os.PathLike[str]) -> TermSheet:
+    """Read, parse and validate a YAML term sheet file.
+
+    Raises :class:`~munibond.exceptions.TermSheetError` for a missing or unreadable file, a YAML
+    syntax error (with line and column) and every validation problem (with the dotted field path
+    and the line).
+    """
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise TermSheetError("", f"term sheet file {file} not found") from None
+    except IsADirectoryError:
+        raise TermSheetError("", f"{file} is a directory, not a term sheet file") from None
+    except OSError as error:
+        raise TermSheetError("", f"cannot read {file}: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise TermSheetError("", f"{file}: line {line} is not valid UTF-8; save the file as "
+                                 f"UTF-8") from None
+    return parse_term_sheet(text, source=str(file), base_dir=file.parent)
