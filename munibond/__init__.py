@@ -1,1 +1,116 @@
-"""munibond."""
+"""munibond: municipal bonds as security tokens on permissioned EVM chains.
+
+The SDK's main names are importable from here::
+
+    from munibond import in_process_chain, deploy_platform_contracts, Platform, load_term_sheet
+
+Imports are lazy: ``import munibond`` loads only the exceptions; web3 and the clients are loaded
+when one of their names is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from munibond.exceptions import (
+    AmountError,
+    BondExists,
+    BuildError,
+    ChainError,
+    ConfigError,
+    ContractRevert,
+    DeploymentError,
+    InputFileError,
+    InvalidArgument,
+    MissingRole,
+    MunibondError,
+    NodeUnreachable,
+    RevertError,
+    TermSheetError,
+    ToolNotFound,
+    TransactionFailed,
+    TransactionReverted,
+    TransferRestricted,
+)
+
+if TYPE_CHECKING:
+    from munibond.anvil import start_anvil
+    from munibond.bond import Bond
+    from munibond.chain import Chain, connect, in_process_chain
+    from munibond.errors import decode_revert
+    from munibond.factory import Factory
+    from munibond.platform import Platform, PlatformAddresses, deploy_platform_contracts
+    from munibond.registry import InvestorRecord, Registry
+    from munibond.restrictions import Restriction
+    from munibond.termsheet import TermSheet, load_term_sheet
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "Bond": "munibond.bond",
+    "Chain": "munibond.chain",
+    "connect": "munibond.chain",
+    "in_process_chain": "munibond.chain",
+    "start_anvil": "munibond.anvil",
+    "decode_revert": "munibond.errors",
+    "Factory": "munibond.factory",
+    "Platform": "munibond.platform",
+    "PlatformAddresses": "munibond.platform",
+    "deploy_platform_contracts": "munibond.platform",
+    "InvestorRecord": "munibond.registry",
+    "Registry": "munibond.registry",
+    "Restriction": "munibond.restrictions",
+    "TermSheet": "munibond.termsheet",
+    "load_term_sheet": "munibond.termsheet",
+}
+
+__all__ = [
+    "AmountError",
+    "Bond",
+    "BondExists",
+    "BuildError",
+    "Chain",
+    "ChainError",
+    "ConfigError",
+    "ContractRevert",
+    "DeploymentError",
+    "Factory",
+    "InputFileError",
+    "InvalidArgument",
+    "InvestorRecord",
+    "MissingRole",
+    "MunibondError",
+    "NodeUnreachable",
+    "Platform",
+    "PlatformAddresses",
+    "Registry",
+    "Restriction",
+    "RevertError",
+    "TermSheet",
+    "TermSheetError",
+    "ToolNotFound",
+    "TransactionFailed",
+    "TransactionReverted",
+    "TransferRestricted",
+    "__version__",
+    "connect",
+    "decode_revert",
+    "deploy_platform_contracts",
+    "in_process_chain",
+    "load_term_sheet",
+    "start_anvil",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'munibond' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -64,8 +64,8 @@ class TransactionFailed(ChainError):
 class ContractRevert(ChainError):
     """A contract call reverted; ``error`` is the custom error's name, ``args`` its arguments."""
 
-    def __init__(self, message: str, *, error: str | None = None, args: dict[str, Any] | None = None,
-                 data: bytes | None = None) -> None:
+    def __init__(self, message: str, *, error: str | None = None,
+                 args: dict[str, Any] | None = None, data: bytes | None = None) -> None:
         self.error = error
         self.error_args = args or {}
         self.data = data
@@ -122,3 +122,18 @@ class TransactionReverted(TransactionFailed, RevertError):
                  data: bytes = b"") -> None:
         super().__init__(message, tx_hash=tx_hash, receipt=receipt)
         self.data = data
+
+
+class InvalidArgument(MunibondError, ValueError):
+    """An argument to an SDK call is malformed or out of range; nothing was sent."""
+
+
+class BondExists(DeploymentError):
+    """A bond with this code already exists on the factory (``address`` is the existing bond)."""
+
+    def __init__(self, code: str, address: str) -> None:
+        self.code = code
+        self.address = address
+        super().__init__(
+            f"a bond with code {code!r} already exists at {address}: bond codes are unique on a "
+            f"platform; use that bond, or give the new one another code")

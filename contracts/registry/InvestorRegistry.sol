@@ -54,6 +54,23 @@ abstract contract InvestorRegistry is AccessControlUpgradeable, IInvestorRegistr
         if (registrar != address(0)) _grantRole(REGISTRAR_ROLE, registrar);
     }
 
+    /// @dev Answers a bond's raw record query: the calldata is two 32-byte words, the wallets (with
+    /// no selector: it begins with four zero bytes, which no function has), and the answer is their
+    /// two packed records. Bonds ask it on every transfer, so it skips the ABI decoding and
+    /// modifiers of {recordsOf}, which cost more than its logic. Call it only from a fallback.
+    function _answerRecordsQuery() internal view {
+        assembly ("memory-safe") {
+            mstore(0x20, REGISTRY_STORAGE)
+            mstore(0, calldataload(0))
+            let ra := sload(keccak256(0, 0x40))
+            mstore(0, calldataload(0x20))
+            let rb := sload(keccak256(0, 0x40))
+            mstore(0, ra)
+            mstore(0x20, rb)
+            return(0, 0x40)
+        }
+    }
+
     function _recordsMap() private pure returns (mapping(address => uint256) storage m) {
         assembly ("memory-safe") {
             m.slot := REGISTRY_STORAGE

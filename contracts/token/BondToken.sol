@@ -104,8 +104,12 @@ contract BondToken is InvestorRegistry, BondLedger, IERC1404 {
     }
 
     /// @notice Everything else a bond does is in {BondServicing}: delegate to it (bonds only).
+    /// At the platform's own address the fallback answers bonds' raw registry queries instead.
     fallback() external {
-        if (address(this) == _self) revert NotABond();
+        if (address(this) == _self) {
+            if (msg.data.length == 64) _answerRecordsQuery();
+            revert NotABond();
+        }
         address target = servicing;
         assembly ("memory-safe") {
             calldatacopy(0, 0, calldatasize())

@@ -61,7 +61,29 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         if (state & STATE_PAUSED != 0) return RC.PAUSED;
         if (block.timestamp >= _maturity(state)) return RC.BOND_MATURED;
         if (to == address(0) || to == address(this)) return RC.INVALID_RECIPIENT;
-        (uint256 rf, uint256 rt) = _registry().recordsOf(from, to);
+        uint8 code = _checkParties(from, to, c);
+        if (code != RC.SUCCESS) return code;
+        uint256 fa = _accounts[from];
+        uint256 ta = _accounts[to];
+        c.fromAcct = fa;
+        c.toAcct = ta;
+        if (fa & ACCOUNT_WALLET_FROZEN != 0) return RC.SENDER_FROZEN;
+        if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
+        (uint256 rp, uint256 w0, uint256 w1) = _loadRules(state);
+        c.w1 = w1;
+        if (block.timestamp < uint40(w1 >> LOCKUP_SHIFT)) return RC.LOCKED_UP;
+        if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
+        uint256 balance = fa & BALANCE_MASK;
+        if (value > balance) return RC.INSUFFICIENT_BALANCE;
+        if (value > balance - _frozen(fa)) return RC.AMOUNT_FROZEN;
+        code = _recipientAttributesCode(c.toRec, w1, rp);
+        if (code != RC.SUCCESS || from == to) return code;
+        return _checkLimits(value, balance, w0, w1, c);
+    }
+
+    /// @dev both parties of a transfer: registered, not suspended, KYC valid
+    function _checkParties(address from, address to, Ctx memory c) private view returns (uint8) {
+        (uint256 rf, uint256 rt) = _recordsOf(from, to);
         c.fromRec = rf;
         c.toRec = rt;
         if (rf.investorId() == 0) return RC.SENDER_NOT_REGISTERED;
@@ -70,22 +92,7 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         if (rt.suspended()) return RC.RECIPIENT_SUSPENDED;
         if (rf.kycValidUntil() <= block.timestamp) return RC.SENDER_KYC_EXPIRED;
         if (rt.kycValidUntil() <= block.timestamp) return RC.RECIPIENT_KYC_EXPIRED;
-        uint256 fa = _accounts[from];
-        uint256 ta = _accounts[to];
-        c.fromAcct = fa;
-        c.toAcct = ta;
-        if (fa & ACCOUNT_WALLET_FROZEN != 0) return RC.SENDER_FROZEN;
-        if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
-        (uint256 w0, uint256 w1) = _ruleWords01(state);
-        c.w1 = w1;
-        if (block.timestamp < uint40(w1 >> LOCKUP_SHIFT)) return RC.LOCKED_UP;
-        if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
-        uint256 balance = fa & BALANCE_MASK;
-        if (value > balance) return RC.INSUFFICIENT_BALANCE;
-        if (value > balance - _frozen(fa)) return RC.AMOUNT_FROZEN;
-        uint8 code = _checkRecipientAttributes(rt, w1, state);
-        if (code != RC.SUCCESS || from == to) return code;
-        return _checkLimits(value, balance, w0, w1, c);
+        return RC.SUCCESS;
     }
 
     /// @dev A mint (allotment): the recipient's rules and the issue volume apply; the lock-up does not.
@@ -104,11 +111,11 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         uint256 ta = _accounts[to];
         c.toAcct = ta;
         if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
-        (uint256 w0, uint256 w1) = _ruleWords01(state);
+        (uint256 rp, uint256 w0, uint256 w1) = _loadRules(state);
         c.w1 = w1;
         if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
         if ((state & SUPPLY_MASK) + value > _issueVolumeUnits) return RC.ISSUE_VOLUME_EXCEEDED;
-        uint8 code = _checkRecipientAttributes(rt, w1, state);
+        uint8 code = _recipientAttributesCode(rt, w1, rp);
         if (code != RC.SUCCESS) return code;
         return _checkLimits(value, 0, w0, w1, c);
     }
@@ -124,7 +131,7 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         c.state = state;
         if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
         if (to == address(0) || to == address(this)) return RC.INVALID_RECIPIENT;
-        (uint256 rf, uint256 rt) = _registry().recordsOf(from, to);
+        (uint256 rf, uint256 rt) = _recordsOf(from, to);
         c.fromRec = rf;
         c.toRec = rt;
         uint8 code = _checkRecipientIdentity(rt);
@@ -134,11 +141,11 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         c.fromAcct = fa;
         c.toAcct = ta;
         if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
-        (uint256 w0, uint256 w1) = _ruleWords01(state);
+        (uint256 rp, uint256 w0, uint256 w1) = _loadRules(state);
         c.w1 = w1;
         if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
         if (value > (fa & BALANCE_MASK)) return RC.INSUFFICIENT_BALANCE;
-        code = _checkRecipientAttributes(rt, w1, state);
+        code = _recipientAttributesCode(rt, w1, rp);
         if (code != RC.SUCCESS) return code;
         _loadInvestorUnits(w1, c);
         return RC.SUCCESS;
@@ -153,7 +160,7 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         c.state = state;
         if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
         if (to == address(0) || to == address(this) || to == from) return RC.INVALID_RECIPIENT;
-        (uint256 rf, uint256 rt) = _registry().recordsOf(from, to);
+        (uint256 rf, uint256 rt) = _recordsOf(from, to);
         c.fromRec = rf;
         c.toRec = rt;
         uint8 code = _checkRecipientIdentity(rt);
@@ -172,27 +179,32 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
     }
 
     /// @dev class, country and residents-only region of the recipient
-    function _checkRecipientAttributes(uint256 rt, uint256 w1, uint256 state) private view returns (uint8) {
-        uint256 classes = uint32(w1);
-        if (classes != 0 && (classes >> rt.investorClass()) & 1 == 0) return RC.CLASS_NOT_ALLOWED;
-        uint256 mode = uint8(w1 >> COUNTRY_MODE_SHIFT);
-        if (mode != COUNTRY_ANY) {
-            uint256 country = rt.country();
-            uint256 listed = country < 1024 ? (_ruleWord(state, 2 + (country >> 8)) >> (country & 255)) & 1 : 0;
-            if ((mode == COUNTRY_ALLOW) == (listed == 0)) return RC.COUNTRY_NOT_ALLOWED;
-        }
-        uint256 regionCount = uint8(w1 >> REGION_COUNT_SHIFT);
-        if (regionCount != 0) {
-            uint256 region = rt.region();
-            uint256 regions = _ruleWord(state, 6);
-            uint256 i;
-            for (; i < regionCount; ++i) {
-                uint256 rule = uint32(regions >> (32 * i));
-                if (rule == region || (rule < 100 && region / 10000 == rule)) break;
+    function _recipientAttributesCode(uint256 rt, uint256 w1, uint256 rp) internal view returns (uint8) {
+        unchecked {
+            uint256 classes = uint32(w1);
+            if (classes != 0 && (classes >> uint8(rt >> InvestorRecord.CLASS_SHIFT)) & 1 == 0) {
+                return RC.CLASS_NOT_ALLOWED;
             }
-            if (region == 0 || i == regionCount) return RC.REGION_NOT_ALLOWED;
+            uint256 mode = uint8(w1 >> COUNTRY_MODE_SHIFT);
+            if (mode != COUNTRY_ANY) {
+                uint256 country = uint16(rt >> InvestorRecord.COUNTRY_SHIFT);
+                uint256 listed = country < 1024 ? (_ruleWordAt(rp, 2 + (country >> 8)) >> (country & 255)) & 1 : 0;
+                if ((mode == COUNTRY_ALLOW) == (listed == 0)) return RC.COUNTRY_NOT_ALLOWED;
+            }
+            uint256 regionCount = uint8(w1 >> REGION_COUNT_SHIFT);
+            if (regionCount != 0) {
+                uint256 region = uint32(rt >> InvestorRecord.REGION_SHIFT);
+                if (region == 0) return RC.REGION_NOT_ALLOWED;
+                uint256 prefecture = region / 10000;
+                uint256 regions = _ruleWordAt(rp, 6);
+                for (uint256 i; i < regionCount; ++i) {
+                    uint256 rule = uint32(regions >> (i << 5));
+                    if (rule == region || rule == prefecture) return RC.SUCCESS;
+                }
+                return RC.REGION_NOT_ALLOWED;
+            }
+            return RC.SUCCESS;
         }
-        return RC.SUCCESS;
     }
 
     /// @dev maximum holding and maximum number of holders, per wallet or per investor
@@ -232,12 +244,43 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
 
     // ------------------------------------------------------------------ rule words
 
-    function _ruleWords01(uint256 state) internal view returns (uint256 w0, uint256 w1) {
-        if (state & STATE_RULES_AMENDED != 0) return (_amendedRules[0], _amendedRules[1]);
+    /// @dev The registry's packed records of two wallets, by the registry's raw query (two words in,
+    /// two words out; see {InvestorRegistry-_answerRecordsQuery}). The registry's address is warm,
+    /// being the implementation's.
+    function _recordsOf(address a, address b) internal view returns (uint256 ra, uint256 rb) {
+        address reg = address(_registry());
         assembly ("memory-safe") {
-            extcodecopy(address(), 0, ARGS_OFFSET, 0x40)
-            w0 := mload(0)
-            w1 := mload(0x20)
+            let p := mload(0x40)
+            mstore(p, a)
+            mstore(add(p, 0x20), b)
+            if iszero(staticcall(gas(), reg, p, 0x40, p, 0x40)) {
+                returndatacopy(p, 0, returndatasize())
+                revert(p, returndatasize())
+            }
+            ra := mload(p)
+            rb := mload(add(p, 0x20))
+        }
+    }
+
+    /// @dev Loads the rules for one evaluation. Before an amendment the seven words are copied from
+    /// the clone's code with one EXTCODECOPY into fresh memory (`rp` points at them); after one,
+    /// words 0 and 1 are read from storage and `rp` is 0, so that the others are read on demand.
+    function _loadRules(uint256 state) internal view returns (uint256 rp, uint256 w0, uint256 w1) {
+        if (state & STATE_RULES_AMENDED != 0) return (0, _amendedRules[0], _amendedRules[1]);
+        assembly ("memory-safe") {
+            rp := mload(0x40)
+            mstore(0x40, add(rp, 0xe0))
+            extcodecopy(address(), rp, ARGS_OFFSET, 0xe0)
+            w0 := mload(rp)
+            w1 := mload(add(rp, 0x20))
+        }
+    }
+
+    /// @dev rule word `i` of an evaluation's rules (see {_loadRules})
+    function _ruleWordAt(uint256 rp, uint256 i) internal view returns (uint256 w) {
+        if (rp == 0) return _amendedRules[i];
+        assembly ("memory-safe") {
+            w := mload(add(rp, shl(5, i)))
         }
     }
 

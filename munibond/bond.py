@@ -1,0 +1,492 @@
+"""One bond: its terms and rules, balances, pre-checks, and what its role holders can do.
+
+A bond is an EIP-1167 clone created by the platform's factory; :class:`Bond` talks to it with the
+merged ABI of ``BondToken`` and ``BondServicing`` (:func:`munibond.contracts.bond_abi`)::
+
+    bond = Bond(chain, address)
+    bond.terms().maturity_date, bond.trading_unit          # decoded, cached
+    bond.check_transfer(alice, bob, "10000")               # Restriction(code, message, hint, ok)
+    bond.transfer(alice_signer, bob, "10000")              # pre-checked; raises before sending
+
+Amounts are face amounts in the bond's currency (``Decimal``, or a decimal string, or an int) at
+this API's edge and exact integers on chain; an amount finer than the bond's trading unit raises
+:class:`~munibond.exceptions.AmountError` before anything is sent.
+
+Every state-changing method takes the signer first and checks before it sends: the signer's role
+(:class:`~munibond.exceptions.MissingRole`), the transfer rules for transfers and mints
+(:class:`~munibond.exceptions.TransferRestricted` with the ERC-1404 code), freeze amounts against
+the balance, wallet recovery between wallets of one investor; then the chain pre-checks the exact
+call with ``eth_call``. A refusal at any of these steps raises the decoded contract error and sends
+nothing. They return the transaction receipt (a list of receipts for the batch operations).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from munibond._client import (
+    ContractClient,
+    Progress,
+    address_arg,
+    check_chunk_size,
+    chunks,
+    signer_address,
+)
+from munibond.contracts import ISSUER_ROLE, PAUSER_ROLE, TRANSFER_AGENT_ROLE, bond_abi
+from munibond.errors import contract_error
+from munibond.exceptions import AmountError, InvalidArgument, TransferRestricted
+from munibond.onchain import ZERO_ADDRESS, BondRules, BondTerms
+from munibond.registry import Registry
+from munibond.restrictions import Restriction, restriction
+from munibond.units import from_units, to_units
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3.types import TxReceipt
+
+    from munibond.chain import Chain
+
+__all__ = ["AlreadyMintedPolicy", "Amount", "Bond", "BondAccount", "Document"]
+
+#: An amount of face: a ``Decimal``, a decimal string (``"10000.5"``) or an int. Never a float.
+Amount = Decimal | str | int
+
+#: How :meth:`Bond.mint_many` treats wallets that already hold units (see there).
+AlreadyMintedPolicy = Literal["top_up", "skip_holders", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class BondAccount:
+    """A wallet's state in one bond: balance, the frozen part of it, and the whole-wallet
+    freeze. Amounts are face in the bond's currency; ``*_units`` keep the integers."""
+
+    wallet: str
+    balance: Decimal
+    frozen: Decimal
+    wallet_frozen: bool
+    balance_units: int
+    frozen_units: int
+
+    @property
+    def free(self) -> Decimal:
+        """The part of the balance that is not frozen (what the wallet may send, unless frozen
+        as a whole)."""
+        return self.balance - self.frozen
+
+    @property
+    def free_units(self) -> int:
+        return self.balance_units - self.frozen_units
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """An ERC-1643 document of the bond: name, URI, SHA-256 of the content, last change."""
+
+    name: str
+    uri: str
+    sha256: bytes
+    last_modified: datetime
+
+    @property
+    def sha256_hex(self) -> str:
+        return self.sha256.hex()
+
+
+def _document_name(name: str | bytes) -> bytes:
+    """A document name as ``bytes32`` (UTF-8, right-padded with zeros)."""
+    raw = name.encode() if isinstance(name, str) else bytes(name)
+    raw = raw.rstrip(b"\0") if isinstance(name, bytes) else raw
+    if not raw or len(raw) > 32:
+        raise InvalidArgument(f"document name {name!r}: 1 to 32 bytes of UTF-8 (stored as "
+                              f"bytes32), got {len(raw)}")
+    return raw.ljust(32, b"\0")
+
+
+def _sha256(value: bytes | str) -> bytes:
+    if isinstance(value, str):
+        text = value.strip().lower().removeprefix("0x")
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            raw = b""
+    else:
+        raw = bytes(value)
+    if len(raw) != 32:
+        raise InvalidArgument(f"document hash: expected the 32-byte SHA-256 digest (64 hex "
+                              f"digits), got {value!r}")
+    return raw
+
+
+def _reason(reason: str) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise contract_error("ReasonRequired")
+    return reason
+
+
+class Bond(ContractClient):
+    """The bond at ``address`` on ``chain``.
+
+    ``terms()``, ``rules()`` and what derives from them (``decimals``, ``trading_unit``) are read
+    once and cached; call :meth:`refresh` after the admin amends terms or rules. Everything else
+    is read from the chain on each call.
+    """
+
+    def __init__(self, chain: Chain, address: str) -> None:
+        super().__init__(chain, address, bond_abi(), what="bond")
+
+    # -- terms and rules (cached) ------------------------------------------------------------
+
+    @functools.cached_property
+    def _terms(self) -> BondTerms:
+        return BondTerms.from_tuple(self._call("terms"))
+
+    @functools.cached_property
+    def _rules(self) -> BondRules:
+        return BondRules.from_tuple(self._call("rules"), self._terms.decimals)
+
+    @functools.cached_property
+    def _registry(self) -> Registry:
+        return Registry(self.chain, str(self._call("registry")))
+
+    def refresh(self) -> None:
+        """Forget the cached terms and rules (after an amendment)."""
+        for name in ("_terms", "_rules"):
+            self.__dict__.pop(name, None)
+
+    def terms(self) -> BondTerms:
+        """The bond's terms, decoded (cached)."""
+        return self._terms
+
+    def rules(self) -> BondRules:
+        """The bond's transfer rules, decoded (cached)."""
+        return self._rules
+
+    @property
+    def code(self) -> str:
+        return self._terms.code
+
+    @property
+    def decimals(self) -> int:
+        """Token decimals: one base unit is ``10**-decimals`` of the currency's face."""
+        return self._terms.decimals
+
+    @property
+    def trading_unit(self) -> Decimal:
+        """The smallest transferable face amount (every amount is a multiple of it)."""
+        return self._rules.trading_unit
+
+    @property
+    def registry(self) -> Registry:
+        """The investor registry the bond reads."""
+        return self._registry
+
+    # -- amounts -----------------------------------------------------------------------------
+
+    def to_units(self, amount: Amount, *, what: str = "amount") -> int:
+        """``amount`` of face in base units. Raises :class:`AmountError` naming the trading unit
+        when it is finer than the trading unit (or negative, or not a number)."""
+        try:
+            return to_units(amount, self.decimals, unit=self._rules.trading_unit_units,
+                            what=what)
+        except AmountError as error:
+            unit = f"{self.trading_unit} {self._terms.currency_code}"
+            raise AmountError(f"{error}; amounts of this bond are multiples of its trading unit, "
+                              f"{unit}") from None
+
+    def from_units(self, units: int) -> Decimal:
+        """Base units as face in the bond's currency."""
+        return from_units(units, self.decimals)
+
+    # -- state -------------------------------------------------------------------------------
+
+    def balance_of(self, wallet: str) -> Decimal:
+        """Face held by ``wallet`` (frozen part included)."""
+        return self.from_units(int(self._call("balanceOf", address_arg(wallet, "wallet"))))
+
+    def account(self, wallet: str) -> BondAccount:
+        """Balance, frozen part and wallet freeze of ``wallet``."""
+        who = address_arg(wallet, "wallet")
+        balance, frozen, wallet_frozen = self._call("accountOf", who)
+        return BondAccount(who, self.from_units(int(balance)), self.from_units(int(frozen)),
+                           bool(wallet_frozen), int(balance), int(frozen))
+
+    def total_supply(self) -> Decimal:
+        """Face issued and outstanding."""
+        return self.from_units(int(self._call("totalSupply")))
+
+    def holder_count(self) -> int:
+        """Number of holders (wallets, or investors when the rules count per investor)."""
+        return int(self._call("holderCount"))
+
+    def investor_balance(self, investor_id: int) -> Decimal:
+        """Face held by all wallets of ``investor_id`` (kept only when the rules count per
+        investor)."""
+        return self.from_units(int(self._call("investorBalance", investor_id)))
+
+    def paused(self) -> bool:
+        """Whether transfers and mints are paused."""
+        return bool(self._call("paused"))
+
+    def issued(self) -> bool:
+        """Whether any unit has been issued (the terms are fixed from then on)."""
+        return bool(self._call("issued"))
+
+    # -- pre-checks --------------------------------------------------------------------------
+
+    def _detect(self, sender: str, to: str, units: int) -> Restriction:
+        return restriction(int(self._call("detectTransferRestriction", sender, to, units)))
+
+    def check_transfer(self, sender: str, to: str, amount: Amount) -> Restriction:
+        """What the bond would say to a transfer of ``amount`` from ``sender`` to ``to`` now
+        (``.ok``, ``.code``, ``.message``, ``.hint``)."""
+        return self._detect(address_arg(sender, "sender"), address_arg(to, "recipient"),
+                            self.to_units(amount))
+
+    def check_mint(self, to: str, amount: Amount) -> Restriction:
+        """What the bond would say to minting ``amount`` to ``to`` now."""
+        return self._detect(ZERO_ADDRESS, address_arg(to, "recipient"), self.to_units(amount))
+
+    def check_mint_many(self, allotments: Sequence[tuple[str, Amount]]) -> list[Restriction]:
+        """:meth:`check_mint` for each allotment, each against the current state (the lines'
+        effects on each other, such as two wallets of one investor under a per-investor cap,
+        are not included)."""
+        return [self.check_mint(wallet, amount) for wallet, amount in allotments]
+
+    def _refuse(self, found: Restriction, sender: str, to: str, units: int) -> None:
+        if not found.ok:
+            raise TransferRestricted(found.code, found.message,
+                                     args={"from": sender, "to": to, "value": units})
+
+    # -- issuer ------------------------------------------------------------------------------
+
+    def mint(self, signer: LocalAccount, to: str, amount: Amount) -> TxReceipt:
+        """Mint (allot) ``amount`` to ``to`` (issuer only)."""
+        who = address_arg(to, "recipient")
+        units = self.to_units(amount)
+        self.require_role(ISSUER_ROLE, signer_address(signer))
+        self._refuse(self._detect(ZERO_ADDRESS, who, units), ZERO_ADDRESS, who, units)
+        return self._transact(signer, "mint", who, units)
+
+    def mint_many(self, signer: LocalAccount, allotments: Sequence[tuple[str, Amount]], *,
+                  chunk_size: int = 50, progress: Progress | None = None,
+                  already_minted: AlreadyMintedPolicy = "top_up") -> list[TxReceipt]:
+        """Mint an allotment, ``chunk_size`` lines per transaction (``mintBatch``, all or nothing
+        per transaction).
+
+        Re-running after a crash must not mint twice, and the chain cannot tell an allotment from
+        other units a wallet holds, so ``already_minted`` says what a wallet's current balance
+        means:
+
+        * ``"top_up"`` (default): each amount is the wallet's *target* holding; only the
+          difference between the target and the current balance is minted, and nothing when the
+          wallet holds the target or more. A re-run after a crash mints exactly what is missing.
+          A wallet that already holds units from elsewhere (an earlier allotment, a transfer)
+          gets only the rest: allot once per bond, or compute targets including earlier
+          allotments.
+        * ``"skip_holders"``: wallets holding anything are skipped; the others get the full
+          amount.
+        * ``"none"``: mint every amount in full (not safe to re-run).
+
+        Every line is checked before anything is sent: the amounts (multiples of the trading
+        unit), the signer's ISSUER_ROLE, and each line's mint restriction against the current
+        state; the first refused line raises :class:`TransferRestricted` (use
+        :meth:`check_mint_many` to list them all). A wallet listed twice is an error.
+        ``progress(done, total)`` is called after each transaction with the lines minted so far
+        and the number of lines to mint. Returns one receipt per transaction sent.
+        """
+        if already_minted not in ("top_up", "skip_holders", "none"):
+            raise InvalidArgument(f"already_minted must be 'top_up', 'skip_holders' or 'none', "
+                                  f"not {already_minted!r}")
+        check_chunk_size(chunk_size)
+        targets: dict[str, int] = {}
+        for index, (wallet, amount) in enumerate(allotments):
+            who = address_arg(wallet, f"allotments[{index}] wallet")
+            if who in targets:
+                raise InvalidArgument(f"allotments[{index}]: wallet {who} is listed twice; give "
+                                      f"each wallet one line")
+            targets[who] = self.to_units(amount, what=f"allotments[{index}] amount")
+        self.require_role(ISSUER_ROLE, signer_address(signer))
+        pending: list[tuple[str, int]] = []
+        for who, target in targets.items():
+            if already_minted == "none":
+                units = target
+            else:
+                held = int(self._call("balanceOf", who))
+                # top_up: mint what is missing; skip_holders: nothing for a wallet that holds
+                units = target - held if already_minted == "top_up" else (0 if held else target)
+            if units > 0:
+                pending.append((who, units))
+        for who, units in pending:
+            self._refuse(self._detect(ZERO_ADDRESS, who, units), ZERO_ADDRESS, who, units)
+        receipts: list[TxReceipt] = []
+        done = 0
+        for chunk in chunks(pending, chunk_size):
+            receipts.append(self._transact(signer, "mintBatch", [w for w, _ in chunk],
+                                           [u for _, u in chunk]))
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(pending))
+        return receipts
+
+    # -- holders -----------------------------------------------------------------------------
+
+    def transfer(self, signer: LocalAccount, to: str, amount: Amount) -> TxReceipt:
+        """Transfer ``amount`` from the signer's wallet to ``to``, under the bond's rules."""
+        sender = signer_address(signer)
+        who = address_arg(to, "recipient")
+        units = self.to_units(amount)
+        self._refuse(self._detect(sender, who, units), sender, who, units)
+        return self._transact(signer, "transfer", who, units)
+
+    def transfer_many(self, signer: LocalAccount, transfers: Sequence[tuple[str, Amount]], *,
+                      chunk_size: int = 50,
+                      progress: Progress | None = None) -> list[TxReceipt]:
+        """Transfer from the signer's wallet to many recipients, ``chunk_size`` per transaction
+        (``batchTransfer``, all or nothing per transaction).
+
+        Each line is checked first against the current state (the first refused one raises
+        :class:`TransferRestricted`). Transfers are not idempotent: after a crash, look at the
+        balances before sending again. ``progress(done, total)`` counts lines.
+        """
+        check_chunk_size(chunk_size)
+        sender = signer_address(signer)
+        lines = [(address_arg(wallet, f"transfers[{i}] wallet"),
+                  self.to_units(amount, what=f"transfers[{i}] amount"))
+                 for i, (wallet, amount) in enumerate(transfers)]
+        for who, units in lines:
+            self._refuse(self._detect(sender, who, units), sender, who, units)
+        receipts: list[TxReceipt] = []
+        done = 0
+        for chunk in chunks(lines, chunk_size):
+            receipts.append(self._transact(signer, "batchTransfer", [w for w, _ in chunk],
+                                           [u for _, u in chunk]))
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(lines))
+        return receipts
+
+    # -- pauser ------------------------------------------------------------------------------
+
+    def pause(self, signer: LocalAccount) -> TxReceipt:
+        """Pause transfers and mints (pauser only)."""
+        self.require_role(PAUSER_ROLE, signer_address(signer))
+        if self.paused():
+            raise contract_error("AlreadyInState")
+        return self._transact(signer, "pause")
+
+    def unpause(self, signer: LocalAccount) -> TxReceipt:
+        """Resume transfers and mints (pauser only)."""
+        self.require_role(PAUSER_ROLE, signer_address(signer))
+        if not self.paused():
+            raise contract_error("AlreadyInState")
+        return self._transact(signer, "unpause")
+
+    # -- transfer agent ----------------------------------------------------------------------
+
+    def _set_wallet_frozen(self, signer: LocalAccount, wallet: str, frozen: bool) -> TxReceipt:
+        who = address_arg(wallet, "wallet")
+        self.require_role(TRANSFER_AGENT_ROLE, signer_address(signer))
+        if self.account(who).wallet_frozen == frozen:
+            raise contract_error("AlreadyInState")
+        return self._transact(signer, "setWalletFrozen", who, frozen)
+
+    def freeze_wallet(self, signer: LocalAccount, wallet: str) -> TxReceipt:
+        """Freeze ``wallet`` as a whole: it neither sends nor receives (transfer agent only)."""
+        return self._set_wallet_frozen(signer, wallet, True)
+
+    def unfreeze_wallet(self, signer: LocalAccount, wallet: str) -> TxReceipt:
+        """Lift a whole-wallet freeze (transfer agent only)."""
+        return self._set_wallet_frozen(signer, wallet, False)
+
+    def freeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxReceipt:
+        """Freeze ``amount`` more of ``wallet``'s balance (at most its unfrozen part)."""
+        who = address_arg(wallet, "wallet")
+        units = self.to_units(amount)
+        self.require_role(TRANSFER_AGENT_ROLE, signer_address(signer))
+        free = self.account(who).free_units
+        if units == 0 or units > free:
+            raise contract_error("FreezeAmountInvalid", who, units, free)
+        return self._transact(signer, "freezeTokens", who, units)
+
+    def unfreeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxReceipt:
+        """Release ``amount`` of ``wallet``'s frozen units (at most what is frozen)."""
+        who = address_arg(wallet, "wallet")
+        units = self.to_units(amount)
+        self.require_role(TRANSFER_AGENT_ROLE, signer_address(signer))
+        frozen = self.account(who).frozen_units
+        if units == 0 or units > frozen:
+            raise contract_error("FreezeAmountInvalid", who, units, frozen)
+        return self._transact(signer, "unfreezeTokens", who, units)
+
+    def forced_transfer(self, signer: LocalAccount, from_wallet: str, to: str, amount: Amount,
+                        reason: str) -> TxReceipt:
+        """Move ``amount`` from ``from_wallet`` to ``to`` without the holder's consent (court
+        order, inheritance), with ``reason`` recorded on chain (transfer agent only). It passes
+        over pause, lock-up, freezes and limits but not the recipient's eligibility; the chain's
+        pre-check refuses with :class:`TransferRestricted` what the contract would refuse."""
+        source = address_arg(from_wallet, "from wallet")
+        who = address_arg(to, "recipient")
+        units = self.to_units(amount)
+        text = _reason(reason)
+        self.require_role(TRANSFER_AGENT_ROLE, signer_address(signer))
+        return self._transact(signer, "forcedTransfer", source, who, units, text)
+
+    def recover_wallet(self, signer: LocalAccount, lost: str, new: str,
+                       reason: str) -> TxReceipt:
+        """Move the whole holding of a lost wallet (with its frozen units and freeze) to another
+        registered wallet of the same investor, with ``reason`` recorded (transfer agent only)."""
+        lost_wallet = address_arg(lost, "lost wallet")
+        new_wallet = address_arg(new, "new wallet")
+        text = _reason(reason)
+        self.require_role(TRANSFER_AGENT_ROLE, signer_address(signer))
+        lost_record = self.registry.investor(lost_wallet)
+        new_record = self.registry.investor(new_wallet)
+        if lost_record is None or new_record is None \
+                or lost_record.investor_id != new_record.investor_id:
+            raise contract_error("NotSameInvestor", lost_wallet, new_wallet)
+        return self._transact(signer, "recoverWallet", lost_wallet, new_wallet, text)
+
+    # -- documents ---------------------------------------------------------------------------
+
+    def set_document(self, signer: LocalAccount, name: str | bytes, uri: str,
+                     sha256: bytes | str) -> TxReceipt:
+        """Add or replace the document ``name`` (at most 32 bytes) with its URI and SHA-256
+        digest (issuer only)."""
+        key = _document_name(name)
+        digest = _sha256(sha256)
+        if not isinstance(uri, str) or not uri.strip():
+            raise contract_error("InvalidDocument")
+        self.require_role(ISSUER_ROLE, signer_address(signer))
+        return self._transact(signer, "setDocument", key, uri, digest)
+
+    def remove_document(self, signer: LocalAccount, name: str | bytes) -> TxReceipt:
+        """Remove the document ``name`` (issuer only)."""
+        key = _document_name(name)
+        self.require_role(ISSUER_ROLE, signer_address(signer))
+        if key not in self._document_names():
+            raise contract_error("DocumentNotFound", key)
+        return self._transact(signer, "removeDocument", key)
+
+    def _document_names(self) -> list[bytes]:
+        return [bytes(n) for n in self._call("getAllDocuments")]
+
+    def document(self, name: str | bytes) -> Document | None:
+        """The document ``name``, or None when the bond has none by that name."""
+        key = _document_name(name)
+        if key not in self._document_names():
+            return None
+        return self._document(key)
+
+    def _document(self, key: bytes) -> Document:
+        uri, digest, modified = self._call("getDocument", key)
+        return Document(key.rstrip(b"\0").decode("utf-8", errors="replace"), str(uri),
+                        bytes(digest), datetime.fromtimestamp(int(modified), UTC))
+
+    def documents(self) -> list[Document]:
+        """Every document of the bond."""
+        return [self._document(key) for key in self._document_names()]
