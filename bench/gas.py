@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
+from web3 import Web3
 
 from munibond.anvil import start_anvil
 from munibond.artifacts import load_artifact
@@ -138,7 +139,8 @@ class Bench:
         self.results["registry.register_wallet"] = _gas(
             registry.register(self.admin, wallet, _record(self.kyc_until, self.investor_id())))
         wallets = _fresh_wallets(100, seed=3)
-        contract = self.chain.w3.eth.contract(address=registry.address, abi=registry_abi())
+        contract = self.chain.w3.eth.contract(address=Web3.to_checksum_address(registry.address),
+                                              abi=registry_abi())
         records = [_record(self.kyc_until, self.investor_id()).to_tuple() for _ in wallets]
         receipt = self.chain.transact(self.admin,
                                       contract.functions.registerWallets(wallets, records))
@@ -154,7 +156,8 @@ class Bench:
                                             for w in receivers])
         r = self.results
         r[f"bond.mint_new{suffix}"] = _gas(bond.mint(self.admin, holders[0].address, 1_000_000))
-        r[f"bond.mint_existing{suffix}"] = _gas(bond.mint(self.admin, holders[0].address, 1_000_000))
+        r[f"bond.mint_existing{suffix}"] = _gas(
+            bond.mint(self.admin, holders[0].address, 1_000_000))
         for h in holders[1:]:
             bond.mint(self.admin, h.address, 100_000)
         for w in receivers[1:11]:

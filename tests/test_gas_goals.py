@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.gas import GOALS, Goal, check_goals, measure  # noqa: E402
+from bench.gas import GOALS, Goal, check_goals, measure
 
 
 @pytest.fixture(scope="module")
