@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from munibond.platform import Platform, PlatformAddresses, deploy_platform_contracts
     from munibond.registry import InvestorRecord, Registry
     from munibond.restrictions import Restriction
+    from munibond.signers import dev_accounts
     from munibond.termsheet import TermSheet, load_term_sheet
 
 __version__ = "0.1.0"
@@ -53,6 +54,7 @@ _LAZY: dict[str, str] = {
     "connect": "munibond.chain",
     "in_process_chain": "munibond.chain",
     "start_anvil": "munibond.anvil",
+    "dev_accounts": "munibond.signers",
     "decode_revert": "munibond.errors",
     "Factory": "munibond.factory",
     "Platform": "munibond.platform",
@@ -96,6 +98,7 @@ __all__ = [
     "__version__",
     "connect",
     "decode_revert",
+    "dev_accounts",
     "deploy_platform_contracts",
     "in_process_chain",
     "load_term_sheet",

@@ -1,0 +1,29 @@
+"""The README's SDK example runs as written."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_sdk_example_runs() -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## The SDK in ten lines"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    out = io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code.group(1), "README.md", "exec"), {})  # noqa: S102
+    finally:
+        os.chdir(cwd)
+    printed = out.getvalue().splitlines()
+    assert "15" in printed[0] and "lock" in printed[0].lower(), printed
+    assert printed[-1] == "12345", printed
