@@ -21,7 +21,7 @@ def test_readme_sdk_example_runs() -> None:
     os.chdir(ROOT)
     try:
         with contextlib.redirect_stdout(out):
-            exec(compile(code.group(1), "README.md", "exec"), {})  # noqa: S102
+            exec(compile(code.group(1), "README.md", "exec"), {})
     finally:
         os.chdir(cwd)
     printed = out.getvalue().splitlines()
