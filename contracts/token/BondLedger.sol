@@ -18,6 +18,8 @@ abstract contract BondLedger is TransferRestrictions {
     function _update(address from, address to, uint256 value, uint8 mode) internal override {
         if (mode == MODE_TRANSFER && _tryFastTransfer(from, to, value)) return;
         Ctx memory c;
+        c.from = from;
+        c.to = to;
         uint8 code;
         if (mode == MODE_TRANSFER) code = _checkTransfer(from, to, value, c);
         else if (mode == MODE_MINT) code = _checkMint(to, value, c);
@@ -32,7 +34,7 @@ abstract contract BondLedger is TransferRestrictions {
         uint256 newTa;
         if (mode == MODE_MINT) {
             newTa = ta + value;
-            newState = (state + value) | STATE_ISSUED;
+            newState = value == 0 ? state : (state + value) | STATE_ISSUED;
         } else {
             if (from == to) {
                 emit Transfer(from, to, value);
@@ -55,12 +57,17 @@ abstract contract BondLedger is TransferRestrictions {
                 newTa = ta + value;
             }
             _accounts[from] = newFa;
-            if (!perInvestor && (fa & BALANCE_MASK) != 0 && (newFa & BALANCE_MASK) == 0) newState -= HOLDERS_ONE;
+            if ((fa & BALANCE_MASK) != 0 && (newFa & BALANCE_MASK) == 0) {
+                if (perInvestor) delete _countedAs[from];
+                else newState -= HOLDERS_ONE;
+            }
         }
         _accounts[to] = newTa;
+        bool joins = (ta & BALANCE_MASK) == 0 && (newTa & BALANCE_MASK) != 0;
         if (perInvestor) {
+            if (joins) _countedAs[to] = c.toId;
             newState = _updateInvestorUnits(value, c, newState);
-        } else if ((ta & BALANCE_MASK) == 0 && (newTa & BALANCE_MASK) != 0) {
+        } else if (joins) {
             newState += HOLDERS_ONE;
         }
         if (newState != state) _state = newState;
@@ -144,8 +151,8 @@ abstract contract BondLedger is TransferRestrictions {
 
     /// @dev keeps units per investor and counts holders per investor (only when the rules ask for it)
     function _updateInvestorUnits(uint256 value, Ctx memory c, uint256 state) private returns (uint256) {
-        uint64 idFrom = c.fromRec.investorId();
-        uint64 idTo = c.toRec.investorId();
+        uint64 idFrom = c.fromId;
+        uint64 idTo = c.toId;
         if (idFrom == idTo || value == 0) return state;
         if (idFrom != 0) {
             uint256 left = c.fromUnits - value;

@@ -53,6 +53,19 @@ contract BondServicing is BondTerms, AgentOperations, BondDocuments {
         emit BondInitialized(address(_registry()), r);
     }
 
+    /// @notice Replaces the terms; only before the first unit is issued. The bond code, by which
+    /// the factory knows the bond, cannot change.
+    /// @param t the new terms
+    function amendTerms(Terms calldata t) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 state = _state;
+        if (state & STATE_ISSUED != 0) revert TermsFixedAfterIssue();
+        if (keccak256(bytes(t.code)) != keccak256(bytes(_code))) revert InvalidTerms("code");
+        if (t.denomination % uint128(_ruleWord(state, 0)) != 0) {
+            revert RulesCodec.InvalidRules("denomination must be a multiple of tradingUnit");
+        }
+        _setTerms(t);
+    }
+
     /// @notice The transfer rules in force.
     /// @return r the rules
     function rules() public view returns (Rules memory r) {
@@ -80,6 +93,9 @@ contract BondServicing is BondTerms, AgentOperations, BondDocuments {
     /// @param r the new rules
     function amendRules(Rules calldata r) external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256[RULE_WORDS] memory words = RulesCodec.pack(r);
+        if (_denomination % r.tradingUnit != 0) {
+            revert RulesCodec.InvalidRules("denomination must be a multiple of tradingUnit");
+        }
         uint256 state = _state;
         if (state & STATE_ISSUED != 0 && (uint8(words[1] >> PER_INVESTOR_SHIFT) != uint8(_ruleWord(state, 1) >> PER_INVESTOR_SHIFT))) {
             revert RulesCodec.InvalidRules("perInvestor cannot change after issue");

@@ -58,6 +58,10 @@ abstract contract BondStorage {
     uint256[7] internal _amendedRules;
     /// @dev maximum total supply in token units (a term; kept here because mints read it)
     uint256 internal _issueVolumeUnits;
+    /// @dev the investor a wallet's units are counted under while it holds any (perInvestor
+    /// rules only): fixed when the wallet first receives units, so that a later change of the
+    /// wallet's registry record cannot unbalance the per-investor totals
+    mapping(address wallet => uint64 investorId) internal _countedAs;
 
     function _balance(uint256 account) internal pure returns (uint256) {
         return account & BALANCE_MASK;

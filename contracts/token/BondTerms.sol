@@ -21,7 +21,7 @@ abstract contract BondTerms is BondStorage, IERC20Metadata, IBondTerms, AccessCo
     /// @param by who set them
     event TermsSet(Terms terms, address indexed by);
 
-    string private _code;
+    string internal _code;
     string private _isin;
     string private _name;
     string private _symbol;
@@ -34,15 +34,8 @@ abstract contract BondTerms is BondStorage, IERC20Metadata, IBondTerms, AccessCo
     uint8 private _decimals;
     uint8 private _couponFrequency;
     // one slot
-    uint128 private _denomination;
+    uint128 internal _denomination;
     uint32 private _redemptionPrice;
-
-    /// @notice Replaces the terms; only before the first unit is issued.
-    /// @param t the new terms
-    function amendTerms(Terms calldata t) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (_state & STATE_ISSUED != 0) revert TermsFixedAfterIssue();
-        _setTerms(t);
-    }
 
     /// @inheritdoc IBondTerms
     function bondCode() external view returns (string memory) {

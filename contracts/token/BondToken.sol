@@ -77,6 +77,8 @@ contract BondToken is InvestorRegistry, BondLedger, IERC1404 {
     /// @return the restriction code
     function detectTransferRestriction(address from, address to, uint256 value) external view returns (uint8) {
         Ctx memory c;
+        c.from = from;
+        c.to = to;
         return from == address(0) ? _checkMint(to, value, c) : _checkTransfer(from, to, value, c);
     }
 

@@ -41,6 +41,10 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
 
     /// @dev what the evaluation loaded, for the hook to apply the change without reading it again
     struct Ctx {
+        address from;
+        address to;
+        uint64 fromId;
+        uint64 toId;
         uint256 state;
         uint256 fromAcct;
         uint256 toAcct;
@@ -114,7 +118,7 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         (uint256 rp, uint256 w0, uint256 w1) = _loadRules(state);
         c.w1 = w1;
         if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
-        if ((state & SUPPLY_MASK) + value > _issueVolumeUnits) return RC.ISSUE_VOLUME_EXCEEDED;
+        if (value > _issueVolumeUnits - (state & SUPPLY_MASK)) return RC.ISSUE_VOLUME_EXCEEDED;
         uint8 code = _recipientAttributesCode(rt, w1, rp);
         if (code != RC.SUCCESS) return code;
         return _checkLimits(value, 0, w0, w1, c);
@@ -130,7 +134,7 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         uint256 state = _state;
         c.state = state;
         if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
-        if (to == address(0) || to == address(this)) return RC.INVALID_RECIPIENT;
+        if (to == address(0) || to == address(this) || to == from) return RC.INVALID_RECIPIENT;
         (uint256 rf, uint256 rt) = _recordsOf(from, to);
         c.fromRec = rf;
         c.toRec = rt;
@@ -168,6 +172,7 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         c.fromAcct = _accounts[from];
         c.toAcct = _accounts[to];
         c.w1 = _ruleWord(state, 1);
+        _loadInvestorUnits(c.w1, c);
         return RC.SUCCESS;
     }
 
@@ -218,25 +223,31 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         uint256 toHeld;
         uint256 fromHeld = fromBalance;
         if (uint8(w1 >> PER_INVESTOR_SHIFT) != 0) {
-            if (c.fromRec != 0 && c.fromRec.investorId() == c.toRec.investorId()) return RC.SUCCESS;
             _loadInvestorUnits(w1, c);
+            if (c.fromId == c.toId) return RC.SUCCESS; // moving between one investor's wallets
             toHeld = c.toUnits;
             fromHeld = c.fromUnits;
         } else {
             toHeld = c.toAcct & BALANCE_MASK;
         }
-        if (maxBalance != 0 && toHeld + value > maxBalance) return RC.MAX_BALANCE_EXCEEDED;
+        if (maxBalance != 0 && (toHeld > maxBalance || value > maxBalance - toHeld)) return RC.MAX_BALANCE_EXCEEDED;
         if (maxHolders != 0 && toHeld == 0 && value != 0 && !(fromHeld == value) && _holders(c.state) >= maxHolders) {
             return RC.MAX_HOLDERS_REACHED;
         }
         return RC.SUCCESS;
     }
 
-    /// @dev loads the per-investor unit totals when the rules keep them and the investors differ
+    /// @dev Loads the per-investor unit totals when the rules keep them. Units are counted under
+    /// the investor recorded for the wallet when it first received them ({_countedAs}), or, for a
+    /// wallet that holds none, the investor the registry names now.
     function _loadInvestorUnits(uint256 w1, Ctx memory c) internal view {
         if (uint8(w1 >> PER_INVESTOR_SHIFT) == 0) return;
-        uint64 idFrom = c.fromRec.investorId();
-        uint64 idTo = c.toRec.investorId();
+        uint64 idFrom = c.from == address(0) ? 0 : _countedAs[c.from];
+        if (idFrom == 0) idFrom = c.fromRec.investorId();
+        uint64 idTo = _countedAs[c.to];
+        if (idTo == 0) idTo = c.toRec.investorId();
+        c.fromId = idFrom;
+        c.toId = idTo;
         if (idFrom == idTo) return;
         if (idFrom != 0) c.fromUnits = _investorUnits[idFrom];
         c.toUnits = _investorUnits[idTo];

@@ -624,10 +624,9 @@ def test_amend_rules_country_deny_list(p: Platform, bond: Contract) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# findings: defects found by these tests (see the report)
+# defects these tests found, fixed: kept as regression tests
 
 
-@pytest.mark.finding
 def test_forced_transfer_from_a_deregistered_wallet_keeps_per_investor_totals(
         p: Platform) -> None:
     """Forced transfer passes over the sender's registration (NatSpec of _checkForced). In a
@@ -645,7 +644,6 @@ def test_forced_transfer_from_a_deregistered_wallet_keeps_per_investor_totals(
     assert p.holders(bond) == 2  # bob and carol
 
 
-@pytest.mark.finding
 def test_forced_self_transfer_reports_frozen_units_it_did_not_move(p: Platform,
                                                                     bond: Contract) -> None:
     """ForcedTransfer.frozenMoved is documented as "how many of them were frozen units (the
@@ -663,7 +661,6 @@ def test_forced_self_transfer_reports_frozen_units_it_did_not_move(p: Platform,
     assert 10_000 - frozen_after == moved
 
 
-@pytest.mark.finding
 def test_amend_terms_keeps_bond_codes_unique(p: Platform, bond: Contract) -> None:
     """IBondTerms: "code the bond code (platform-unique)"; the factory enforces it at creation
     (BondCodeTaken). amendTerms may change the code before issue, so a bond can take another
@@ -677,7 +674,6 @@ def test_amend_terms_keeps_bond_codes_unique(p: Platform, bond: Contract) -> Non
         assert p.factory.functions.bondByCode(b.functions.bondCode().call()).call() == b.address
 
 
-@pytest.mark.finding
 def test_amend_rules_keeps_denomination_a_multiple_of_the_trading_unit(
         p: Platform, bond: Contract) -> None:
     """initialize() refuses a denomination that is not a multiple of the trading unit
@@ -687,7 +683,6 @@ def test_amend_rules_keeps_denomination_a_multiple_of_the_trading_unit(
         p.rules(tradingUnit=3_000, maxBalance=99_000).as_tuple())), "InvalidRules")
 
 
-@pytest.mark.finding
 def test_amend_terms_keeps_denomination_a_multiple_of_the_trading_unit(
         p: Platform, bond: Contract) -> None:
     """Same invariant from the other side: amendTerms accepts a denomination of 2,500 on a bond

@@ -21,11 +21,13 @@ reverted in its teardown.
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -189,7 +191,7 @@ class Model:
         return self.attributes(rt) or self.limits(None, to, value)
 
     def forced_code(self, frm: str, to: str, value: int, now: int) -> int:
-        if to in ("zero", "bond"):
+        if to in ("zero", "bond") or to == frm:
             return 21
         rt = self.rec(to)
         if rt is None:
@@ -480,4 +482,8 @@ def test_random_walk_keeps_the_invariants(p: Platform) -> None:
     }
     run_state_machine_as_test(BondMachine, settings=settings(
         max_examples=25, stateful_step_count=30, deadline=None,
+        # a failure is reported as found: shrinking a 30-step run on a chain can take many
+        # minutes; set MUNIBOND_SHRINK=1 to shrink it to a minimal example
+        phases=list(Phase) if os.environ.get("MUNIBOND_SHRINK") else
+        [Phase.explicit, Phase.reuse, Phase.generate],
         suppress_health_check=[HealthCheck.too_slow]))
