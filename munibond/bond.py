@@ -247,6 +247,11 @@ class Bond(ContractClient):
         return self._detect(address_arg(sender, "sender"), address_arg(to, "recipient"),
                             self.to_units(amount))
 
+    def message_for(self, code: int) -> str:
+        """The bond's own ERC-1404 message for restriction ``code``
+        (``messageForTransferRestriction``)."""
+        return str(self._call("messageForTransferRestriction", code))
+
     def check_mint(self, to: str, amount: Amount) -> Restriction:
         """What the bond would say to minting ``amount`` to ``to`` now."""
         return self._detect(ZERO_ADDRESS, address_arg(to, "recipient"), self.to_units(amount))

@@ -205,7 +205,12 @@ def decoded_reverts() -> Iterator[None]:
     try:
         yield
     except RevertError as error:
-        raise decode_revert(error.data, original=error) from error
+        decoded = decode_revert(error.data, original=error)
+        if isinstance(decoded, ContractRevert):
+            # a mined transaction's hash and receipt travel with the decoded error too
+            decoded.tx_hash = getattr(error, "tx_hash", None)
+            decoded.receipt = getattr(error, "receipt", None)
+        raise decoded from error
 
 
 def transact(chain: Chain, signer: LocalAccount, tx: TxSource, *, gas: int | None = None,

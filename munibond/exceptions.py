@@ -62,7 +62,13 @@ class TransactionFailed(ChainError):
 
 
 class ContractRevert(ChainError):
-    """A contract call reverted; ``error`` is the custom error's name, ``args`` its arguments."""
+    """A contract call reverted; ``error`` is the custom error's name, ``args`` its arguments.
+
+    When the revert happened in a mined transaction, ``tx_hash`` and ``receipt`` say which.
+    """
+
+    tx_hash: str | None = None
+    receipt: Any = None
 
     def __init__(self, message: str, *, error: str | None = None,
                  args: dict[str, Any] | None = None, data: bytes | None = None) -> None:

@@ -71,6 +71,7 @@ def test_restriction_messages_equal_the_on_chain_ones(env: Env) -> None:
         assert restriction(code).message == functions.messageForTransferRestriction(code).call()
     assert restriction(MAX_CODE + 1).message == UNKNOWN_MESSAGE
     assert restriction(0).ok and not restriction(1).ok
+    assert env.bond.message_for(13) == restriction(13).message
 
 
 # --- decoding, kind by kind ---------------------------------------------------------------------
@@ -251,6 +252,8 @@ def test_mined_revert_is_decoded(env: Env) -> None:
     assert caught.value.role == "PAUSER_ROLE" and caught.value.account == env.stranger.address
     cause = caught.value.__cause__
     assert isinstance(cause, TransactionReverted) and cause.tx_hash
+    # the decoded error carries the transaction too
+    assert caught.value.tx_hash == cause.tx_hash and caught.value.receipt["status"] == 0
 
 
 def test_calls_on_the_wrong_contract_are_decoded(env: Env) -> None:
