@@ -22,7 +22,6 @@ reverted in its teardown.
 from __future__ import annotations
 
 import os
-
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
