@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
-import {IBondTerms} from "../interfaces/IBondTerms.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {InvestorRecord} from "../registry/InvestorRecord.sol";
 import {BondERC20} from "./BondERC20.sol";
