@@ -54,11 +54,10 @@ $(NODE_STAMP): package.json package-lock.json
 # -- contracts ---------------------------------------------------------------------------------
 
 build: venv node_modules
-	@# TODO: `$(VENV)/bin/munibond build` replaces this line once the CLI exists
-	$(PY) -c 'import sys; from munibond.build import build; from munibond.exceptions import BuildError; sys.excepthook = lambda t, e, tb: (print(f"build failed: {e}", file=sys.stderr) if issubclass(t, BuildError) else sys.__excepthook__(t, e, tb)); r = build(force=bool("$(FORCE)")); [print(f"warning: {w}") for w in r.warnings]; print(r.message)'
+	$(VENV)/bin/munibond build $(if $(FORCE),--force,)
 
 check-artifacts: venv node_modules
-	$(PY) scripts/check_artifacts.py
+	$(VENV)/bin/munibond build --check
 
 # -- checks ------------------------------------------------------------------------------------
 

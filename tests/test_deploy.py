@@ -159,7 +159,7 @@ def test_records_are_written_and_describe_the_chain(chain: Chain, deployer: Sign
                               b"".join(w.to_bytes(32, "big") for w in words))
     assert bond_record["rules"]["regions"] == [28]
     assert bond_record["rules"]["countries"] == [392]
-    assert bond_record["rules"]["per_investor"] is True
+    assert bond_record["rules"]["per_investor"] is False
     assert bond_record["terms"]["code"] == "KOBE-R-2026-01"
     assert bond_record["terms"]["issueVolume"] == 500_000_000
     receipt = chain.w3.eth.get_transaction_receipt(bond_record["tx_hash"])

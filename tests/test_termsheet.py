@@ -78,7 +78,7 @@ def test_example_loads() -> None:
     assert terms.country_mode == "allow" and terms.country_codes == (392,)
     assert terms.region_rules == (28,)
     assert terms.max_holders == 5000
-    assert terms.eligibility.aggregate_wallets is True
+    assert terms.eligibility.aggregate_wallets is False
     assert terms.issue_timestamp == int(datetime(2026, 12, 15, tzinfo=UTC).timestamp())
     assert terms.maturity_timestamp == int(datetime(2031, 12, 15, tzinfo=UTC).timestamp())
     assert terms.lockup_timestamp == int(datetime(2027, 1, 15, tzinfo=UTC).timestamp())
@@ -194,7 +194,7 @@ def test_model_is_frozen() -> None:
      "at most 8"),
     ("max_holders: 5000", "max_holders: 0", "eligibility.max_holders", "1 to"),
     ("max_holders: 5000", "max_holders: 4294967296", "eligibility.max_holders", "1 to"),
-    ("aggregate_wallets: true", "aggregate_wallets: yes", "eligibility.aggregate_wallets",
+    ("aggregate_wallets: false", "aggregate_wallets: yes", "eligibility.aggregate_wallets",
      "boolean"),
     # typos must not pass silently
     ("maturity_date: 2031-12-15", "maturty_date: 2031-12-15", "bond.maturty_date",

@@ -54,7 +54,7 @@ def test_rules_tuple_of_the_example(env: Env) -> None:
         int(datetime(2027, 1, 15, tzinfo=UTC).timestamp()),
         5000,
         1,                       # allow list
-        True,                    # aggregate_wallets -> perInvestor
+        False,                   # aggregate_wallets: false -> per wallet
         (0, japan_word, 0, 0),
         (28, 0, 0, 0, 0, 0, 0, 0))
 
@@ -100,7 +100,7 @@ def test_terms_and_rules_round_trip_through_the_chain(env: Env) -> None:
     assert rules.max_holders == 5000
     assert rules.country_mode == "allow" and rules.countries == (COUNTRY_JAPAN,)
     assert rules.regions == (28,)
-    assert rules.per_investor is True
+    assert rules.per_investor is False
 
 
 def test_a_variant_with_every_other_setting_round_trips(env: Env) -> None:
@@ -112,7 +112,7 @@ def test_a_variant_with_every_other_setting_round_trips(env: Env) -> None:
         "redemption": 'redemption_price: "100"  => redemption_price: "101.25"',
         "countries": "countries: {allow: [JP]} => countries: {deny: [US, KP, 'NO']}",
         "regions": 'regions: ["28"] => regions: ["281000", "27", "131016"]',
-        "aggregate": "aggregate_wallets: true  => aggregate_wallets: false",
+        "aggregate": "aggregate_wallets: false => aggregate_wallets: true",
         "max_holders": "max_holders: 5000 => # no max_holders",
         "lockup": "lockup_until: 2027-01-15 => # no lock-up",
         "classes": "investor_classes: [retail, corporate] => "
@@ -132,7 +132,7 @@ def test_a_variant_with_every_other_setting_round_trips(env: Env) -> None:
     assert rules.country_mode == "deny"
     assert rules.countries == tuple(sorted(country_numeric(c) for c in ("US", "KP", "NO")))
     assert rules.regions == (281000, 27, 131016)
-    assert rules.per_investor is False
+    assert rules.per_investor is True
     assert rules.max_holders is None and rules.lockup_until is None
     assert rules.allowed_classes == (1, 3, 5) and rules.allowed_class_mask == 0b101010
     assert bond.trading_unit == Decimal("0.50")

@@ -1,0 +1,115 @@
+"""``munibond deploy TERMSHEET``: the platform (once per network) and a bond from a term sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from munibond.cli.options import connection_options, signer_options, state_of
+
+if TYPE_CHECKING:
+    from munibond.bond import Bond
+    from munibond.cli.state import State
+    from munibond.deploy import SettlementSpec
+    from munibond.termsheet import TermSheet
+
+__all__ = ["deploy"]
+
+
+def _settlement(text: str) -> SettlementSpec:
+    lowered = text.strip().lower()
+    if lowered == "auto":
+        return "auto"
+    if lowered in ("none", ""):
+        return None
+    from munibond.codes import CodeError, parse_address
+
+    try:
+        return parse_address(text)
+    except CodeError as error:
+        raise click.BadParameter(f"{error}; expected auto, none or a token address",
+                                 param_hint="'--settlement'") from None
+
+
+def _publish_documents(state: State, bond: Bond, sheet: TermSheet) -> str:
+    """Put the term sheet's documents on the bond (ERC-1643) where the bond lacks them or has
+    another URI or hash; documents already as given send nothing. Returns a summary."""
+    from munibond.contracts import ISSUER_ROLE
+
+    wanted = [d for d in sheet.documents if d.uri.strip()]
+    skipped = [d.name for d in sheet.documents if not d.uri.strip()]
+    changes = []
+    for document in wanted:
+        current = bond.document(document.name)
+        if current is None or current.uri != document.uri \
+                or current.sha256 != document.hash_bytes:
+            changes.append(document)
+    note = f" ({', '.join(skipped)} left out: no uri)" if skipped else ""
+    if not changes:
+        return f"documents: {len(wanted)} on chain as the term sheet says{note}"
+    signer = state.signer
+    if not bond.has_role(ISSUER_ROLE, signer.address):
+        state.note(f"note: {signer.address} does not hold the bond's ISSUER_ROLE, so the term "
+                   f"sheet's documents ({', '.join(d.name for d in changes)}) were not put on "
+                   f"chain: run `munibond deploy` again signed by the issuer")
+        return f"documents: {len(changes)} not published (the signer is not the issuer){note}"
+    for document in changes:
+        bond.set_document(signer, document.name, document.uri, document.hash_bytes)
+    return (f"documents: published {', '.join(d.name for d in changes)} ({len(changes)} "
+            f"transaction(s)){note}")
+
+
+@click.command("deploy")
+@click.argument("term_sheet", metavar="TERMSHEET",
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--settlement", default="auto", show_default=True, metavar="auto|none|ADDRESS",
+              help="Settlement token of a new platform: a local mock on a development chain "
+                   "(auto), none, or the address of an existing token.")
+@click.option("--fresh", is_flag=True,
+              help="Deploy a new platform even if one is recorded (the network's bond records "
+                   "are removed).")
+@click.option("--no-documents", is_flag=True,
+              help="Do not put the term sheet's documents on the bond.")
+@click.option("--accept-term-sheet-edits", is_flag=True,
+              help="Accept an edited term sheet whose terms and rules still equal the bond's on "
+                   "chain (comments, documents), and record its new hash.")
+@connection_options()
+@signer_options()
+@click.pass_context
+def deploy(ctx: click.Context, term_sheet: Path, settlement: str, fresh: bool,
+           no_documents: bool, accept_term_sheet_edits: bool) -> None:
+    """Create the bond TERMSHEET describes (and the platform, if the network has none).
+
+    The term sheet is validated first: a malformed one is refused, naming the field, before
+    anything is sent. Records go to <deployments>/<network>/platform.json and
+    <deployments>/<network>/<bond code>.json; running it again sends nothing (the records are
+    checked against the chain and reused). The term sheet's documents (name, URI, SHA-256)
+    are then put on the bond where it lacks them. The signer needs the factory's CREATOR_ROLE
+    (and the bond's ISSUER_ROLE for the documents).
+    """
+    from munibond.cli.output import bond_summary
+    from munibond.deploy import bond_record_path, ensure_bond, ensure_platform
+    from munibond.termsheet import load_term_sheet
+
+    state = state_of(ctx)
+    spec = _settlement(settlement)
+    sheet = load_term_sheet(term_sheet)  # a malformed term sheet stops here, nothing sent
+    network = state.network
+    chain = state.chain
+    signer = state.signer
+    platform = ensure_platform(chain, signer, network, settlement=spec, root=state.root,
+                               fresh=fresh, replace_if_reset=chain.dev_kind is not None,
+                               report=state.note)
+    bond = ensure_bond(chain, signer, platform, term_sheet, network, root=state.root,
+                       accept_term_sheet_edits=accept_term_sheet_edits, report=state.note)
+    documents = None if no_documents else _publish_documents(state, bond, sheet)
+    terms_table, rules_table = bond_summary(bond)
+    state.say(f"bond {sheet.bond.code} at {bond.address}")
+    state.show(terms_table)
+    state.show(rules_table)
+    if documents is not None:
+        state.say(documents)
+    state.say(f"recorded in {bond_record_path(network, sheet.bond.code, state.root)}; signer "
+              f"{state.signed_by}")

@@ -1,0 +1,241 @@
+"""What one ``munibond`` invocation knows: its settings, the consoles it writes to, and - made
+on first use - the chain connection, the signer, the platform and the bonds it works on.
+
+The connection, record and signer plumbing is :mod:`munibond.scripting`'s (the issuer scripts'):
+:class:`~munibond.scripting.Session` for the chain, network and records, and its signer choice
+(``MUNIBOND_PRIVATE_KEY``, else development account 0 on a local development chain, else an
+error); the CLI adds ``--keystore`` / ``--key-env`` in front of it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import click
+from rich.console import Console, RenderableType
+
+from munibond.exceptions import DeploymentError
+
+if TYPE_CHECKING:
+    from munibond.bond import Bond
+    from munibond.chain import Chain
+    from munibond.platform import Platform
+    from munibond.scripting import Session
+    from munibond.signers import Signer
+
+__all__ = ["DEFAULT_RPC_URL", "BondHandle", "Settings", "State"]
+
+#: where ``munibond chain`` listens by default, and so where the other commands look by default
+DEFAULT_RPC_URL = "http://127.0.0.1:8545"
+DEFAULT_PORT = 8545
+
+SignerSource = tuple[Literal["keystore", "env"], str]
+
+
+@dataclass
+class Settings:
+    """The global options, as the group and then the subcommand set them (the subcommand's
+    options override the group's; command-line options override environment variables)."""
+
+    rpc_url: str | None = None
+    network: str | None = None
+    deployments: Path | None = None
+    signer: SignerSource | None = None
+    gas_price: int | None = None
+    eip1559: bool = False
+    poa: bool | None = None
+    confirmations: int | None = None
+    verbose: bool = False
+
+
+@dataclass(frozen=True)
+class BondHandle:
+    """A bond resolved from the command line: the client, how it was named, and the block it was
+    created in when a deployment record says so (the ledger then reads events from there)."""
+
+    bond: Bond
+    label: str
+    created_block: int | None
+
+
+def _console(*, stderr: bool) -> Console:
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 200  # a file or a pipe: do not squeeze tables into 80 columns
+    return console
+
+
+@dataclass
+class State:
+    """The object click passes to every command (``ctx.obj``)."""
+
+    settings: Settings = field(default_factory=Settings)
+    _out: Console | None = None
+    _err: Console | None = None
+    _session: Session | None = None
+    _signer: Signer | None = None
+    _dev_signer: bool = False
+    _platform: Platform | None = None
+
+    # -- output ------------------------------------------------------------------------------
+
+    @property
+    def out(self) -> Console:
+        """Results (standard output)."""
+        if self._out is None:
+            self._out = _console(stderr=False)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        """Progress and notes (standard error), so that standard output stays parseable."""
+        if self._err is None:
+            self._err = _console(stderr=True)
+        return self._err
+
+    def say(self, text: str) -> None:
+        """A line of results on standard output (no rich markup is interpreted)."""
+        self.out.print(text, markup=False)
+
+    def show(self, renderable: RenderableType) -> None:
+        """A table of results on standard output, after a blank line."""
+        self.out.print()
+        self.out.print(renderable)
+
+    def note(self, text: str) -> None:
+        """A progress line or note on standard error."""
+        self.err.print(text, markup=False)
+
+    # -- settings ----------------------------------------------------------------------------
+
+    @property
+    def network(self) -> str:
+        from munibond.deploy import validate_network_name
+        from munibond.scripting import DEFAULT_NETWORK
+
+        return validate_network_name(self.settings.network or DEFAULT_NETWORK)
+
+    @property
+    def root(self) -> Path:
+        """The root of the deployment records."""
+        return self.settings.deployments or Path("deployments")
+
+    @property
+    def rpc_url(self) -> str:
+        return self.settings.rpc_url or DEFAULT_RPC_URL
+
+    # -- the chain ---------------------------------------------------------------------------
+
+    def session(self) -> Session:
+        """Connect (once) as the settings say."""
+        if self._session is None:
+            from munibond.chain import connect
+            from munibond.scripting import Session
+
+            settings = self.settings
+            network = self.network  # checked before connecting
+            if settings.eip1559 and settings.gas_price is not None:
+                raise click.UsageError("--gas-price sets the price of legacy transactions; with "
+                                       "--eip1559 the fees follow the node's base fee: give one "
+                                       "of them")
+            chain = connect(self.rpc_url, tx_mode="eip1559" if settings.eip1559 else "legacy",
+                            gas_price=settings.gas_price or 0, poa=settings.poa,
+                            confirmations=settings.confirmations or 1)
+            self._session = Session(chain=chain, network=network, root=self.root, source="rpc",
+                                    ephemeral=False, say=self.note)
+        return self._session
+
+    @property
+    def chain(self) -> Chain:
+        return self.session().chain
+
+    # -- who signs ---------------------------------------------------------------------------
+
+    @property
+    def signer(self) -> Signer:
+        """The signing account: ``--key-env VAR``, ``--keystore FILE`` (or
+        ``MUNIBOND_KEYSTORE``), ``MUNIBOND_PRIVATE_KEY``, else development account 0 on a local
+        development chain (see :attr:`signed_by`)."""
+        if self._signer is None:
+            from munibond.scripting import _resolve_signer
+            from munibond.signers import signer_from_env, signer_from_keystore
+
+            source = self.settings.signer
+            if source is not None and source[0] == "env":
+                self._signer = signer_from_env(source[1])
+            elif source is not None:
+                self._signer = signer_from_keystore(source[1])
+            else:
+                notes: list[str] = []
+                self._signer = _resolve_signer(self.chain, None, notes.append)
+                self._dev_signer = bool(notes)
+        return self._signer
+
+    @property
+    def signed_by(self) -> str:
+        """Who signed, for the result lines; says so when it is a public development key."""
+        signer = self.signer
+        if self._dev_signer:
+            return (f"{signer.address} ({signer.label}: the default on a local development "
+                    f"chain; its key is public)")
+        return f"{signer.address} ({signer.label})" if signer.label else str(signer.address)
+
+    # -- the platform and bonds --------------------------------------------------------------
+
+    def platform(self) -> Platform:
+        """The platform recorded for the network, verified against the chain (never deploys)."""
+        if self._platform is None:
+            self._platform = self.session().load_platform()
+        return self._platform
+
+    def bond(self, reference: str) -> BondHandle:
+        """The bond named on the command line: an address (checked to hold a munibond bond), or a
+        code looked up in the network's deployment records, else on the platform's factory."""
+        from munibond.codes import parse_address
+
+        text = reference.strip()
+        if text.lower().startswith("0x"):
+            return self._bond_at(parse_address(text))
+        return self._bond_by_code(text)
+
+    def _bond_at(self, address: str) -> BondHandle:
+        from munibond.bond import Bond
+        from munibond.ledger import bond_facts
+
+        facts = bond_facts(self.chain, address)  # raises when no bond is there
+        return BondHandle(Bond(self.chain, address), f"{facts.code} at {address}", None)
+
+    def _bond_by_code(self, code: str) -> BondHandle:
+        from munibond.deploy import (
+            bond_record_path,
+            load_bond,
+            platform_record_path,
+            read_record,
+        )
+
+        network = self.network
+        record_file = bond_record_path(network, code, self.root)
+        session = self.session()
+        if record_file.exists():
+            bond = load_bond(session.chain, self.platform(), network, code, root=self.root,
+                             report=self.note)
+            block = read_record(record_file).get("block")
+            return BondHandle(bond, f"{code} at {bond.address}",
+                              block if isinstance(block, int) else None)
+        if not platform_record_path(network, self.root).exists():
+            raise DeploymentError(
+                f"no bond {code!r} is recorded for network {network!r}: {record_file} does not "
+                f"exist, nor does a platform record in {record_file.parent}. Deploy it with "
+                f"`munibond deploy TERMSHEET`, give the bond's address instead of its code, or "
+                f"check --network and --deployments")
+        platform = self.platform()
+        found = platform.factory.bond_by_code(code)
+        if found is None:
+            raise DeploymentError(
+                f"no bond {code!r} on network {network!r}: {record_file} does not exist and the "
+                f"factory at {platform.addresses.factory} has no bond with that code. Deploy it "
+                f"with `munibond deploy TERMSHEET`, or give the bond's address")
+        return BondHandle(found, f"{code} at {found.address}", None)
