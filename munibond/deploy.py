@@ -102,6 +102,7 @@ __all__ = [
     "network_dir",
     "pack_rules",
     "parse_clone",
+    "parse_settlement",
     "platform_record_path",
     "read_record",
     "recorded_bonds",
@@ -121,6 +122,20 @@ DEFAULT_ROOT: Final = Path("deployments")
 #: existing settlement token, ``"auto"`` (a mock "Mock JPY Coin"/"JPYC"/18 on a local development
 #: chain, none elsewhere), or None (no settlement token).
 SettlementSpec = tuple[str, str, int] | str | None
+
+
+def parse_settlement(text: str) -> SettlementSpec:
+    """A settlement choice as a person writes it: ``auto`` (a mock token on local chains),
+    ``none``, or the address of an existing token (checked; :class:`~munibond.codes.CodeError`
+    says what is wrong with a malformed one)."""
+    from munibond.codes import parse_address
+
+    lowered = text.strip().lower()
+    if lowered == "auto":
+        return "auto"
+    if lowered in ("none", ""):
+        return None
+    return parse_address(text)
 AUTO_SETTLEMENT: Final = ("Mock JPY Coin", "JPYC", 18)
 
 _NETWORK = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_-])?")

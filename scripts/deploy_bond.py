@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from munibond.deploy import SettlementSpec, ensure_bond, ensure_platform, summary_lines
+from munibond.deploy import ensure_bond, ensure_platform, parse_settlement, summary_lines
 from munibond.scripting import (
     PROJECT_ROOT,
     add_common_arguments,
@@ -55,20 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settlement(text: str) -> SettlementSpec:
-    lowered = text.strip().lower()
-    if lowered == "auto":
-        return "auto"
-    if lowered in ("none", ""):
-        return None
-    return text.strip()
-
-
 def _main(argv: Sequence[str] | None) -> int:
     args = parse_arguments(_parser(), argv)
     term_sheet = Path(args.term_sheet or os.environ.get("MUNIBOND_TERM_SHEET")
                       or DEFAULT_TERM_SHEET)
-    settlement = _settlement(args.settlement or os.environ.get("MUNIBOND_SETTLEMENT") or "auto")
+    settlement = parse_settlement(args.settlement or os.environ.get("MUNIBOND_SETTLEMENT")
+                                  or "auto")
     fresh = bool(args.fresh) or os.environ.get("MUNIBOND_FRESH", "") in ("1", "true", "yes")
     with open_session(args) as session:
         platform = ensure_platform(session.chain, session.signer, session.network,

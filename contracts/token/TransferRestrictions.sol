@@ -58,13 +58,10 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
 
     /// @dev A transfer between investors: every rule applies.
     function _checkTransfer(address from, address to, uint256 value, Ctx memory c) internal view returns (uint8) {
-        uint256 state = _state;
-        c.state = state;
-        if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
-        if (state & STATE_PAUSED != 0) return RC.PAUSED;
-        if (block.timestamp >= _maturity(state)) return RC.BOND_MATURED;
-        if (to == address(0) || to == address(this)) return RC.INVALID_RECIPIENT;
-        uint8 code = _checkParties(from, to, c);
+        uint8 code = _checkOpen(to, c);
+        if (code != RC.SUCCESS) return code;
+        uint256 state = c.state;
+        code = _checkParties(from, to, c);
         if (code != RC.SUCCESS) return code;
         uint256 fa = _accounts[from];
         uint256 ta = _accounts[to];
@@ -84,6 +81,18 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         return _checkLimits(value, balance, w0, w1, c);
     }
 
+    /// @dev the bond open for transfers and mints (not closed, not paused, not matured) and a
+    /// valid recipient; loads the bond state into `c`
+    function _checkOpen(address to, Ctx memory c) private view returns (uint8) {
+        uint256 state = _state;
+        c.state = state;
+        if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
+        if (state & STATE_PAUSED != 0) return RC.PAUSED;
+        if (block.timestamp >= _maturity(state)) return RC.BOND_MATURED;
+        if (to == address(0) || to == address(this)) return RC.INVALID_RECIPIENT;
+        return RC.SUCCESS;
+    }
+
     /// @dev both parties of a transfer: registered, not suspended, KYC valid
     function _checkParties(address from, address to, Ctx memory c) private view returns (uint8) {
         (uint256 rf, uint256 rt) = _recordsOf(from, to);
@@ -100,17 +109,13 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
 
     /// @dev A mint (allotment): the recipient's rules and the issue volume apply; the lock-up does not.
     function _checkMint(address to, uint256 value, Ctx memory c) internal view returns (uint8) {
-        uint256 state = _state;
-        c.state = state;
-        if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
-        if (state & STATE_PAUSED != 0) return RC.PAUSED;
-        if (block.timestamp >= _maturity(state)) return RC.BOND_MATURED;
-        if (to == address(0) || to == address(this)) return RC.INVALID_RECIPIENT;
+        uint8 code = _checkOpen(to, c);
+        if (code != RC.SUCCESS) return code;
+        uint256 state = c.state;
         uint256 rt = _registry().recordOf(to);
         c.toRec = rt;
-        if (rt.investorId() == 0) return RC.RECIPIENT_NOT_REGISTERED;
-        if (rt.suspended()) return RC.RECIPIENT_SUSPENDED;
-        if (rt.kycValidUntil() <= block.timestamp) return RC.RECIPIENT_KYC_EXPIRED;
+        code = _checkRecipientIdentity(rt);
+        if (code != RC.SUCCESS) return code;
         uint256 ta = _accounts[to];
         c.toAcct = ta;
         if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
@@ -118,7 +123,7 @@ abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
         c.w1 = w1;
         if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
         if (value > _issueVolumeUnits - (state & SUPPLY_MASK)) return RC.ISSUE_VOLUME_EXCEEDED;
-        uint8 code = _recipientAttributesCode(rt, w1, rp);
+        code = _recipientAttributesCode(rt, w1, rp);
         if (code != RC.SUCCESS) return code;
         return _checkLimits(value, 0, w0, w1, c);
     }

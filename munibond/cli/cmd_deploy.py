@@ -19,15 +19,11 @@ __all__ = ["deploy"]
 
 
 def _settlement(text: str) -> SettlementSpec:
-    lowered = text.strip().lower()
-    if lowered == "auto":
-        return "auto"
-    if lowered in ("none", ""):
-        return None
-    from munibond.codes import CodeError, parse_address
+    from munibond.codes import CodeError
+    from munibond.deploy import parse_settlement
 
     try:
-        return parse_address(text)
+        return parse_settlement(text)
     except CodeError as error:
         raise click.BadParameter(f"{error}; expected auto, none or a token address",
                                  param_hint="'--settlement'") from None
