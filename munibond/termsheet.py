@@ -31,7 +31,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, NoReturn, get_args
@@ -67,7 +67,10 @@ __all__ = [
     "COUPON_FREQUENCIES",
     "MAX_COUPON_RATE",
     "MAX_HOLDERS_LIMIT",
+    "MAX_INTEREST_DECIMALS",
+    "MAX_RECORD_DAYS_BEFORE",
     "MAX_REGION_RULES",
+    "ODD_PERIOD_DAY_COUNTS",
     "Bond",
     "CountryRule",
     "Coupon",
@@ -290,11 +293,126 @@ class _Model(BaseModel):
 
 # --- the model -------------------------------------------------------------------------------
 
+#: How an odd (short) coupon period's interest is counted: the day count's name and what it means.
+ODD_PERIOD_DAY_COUNTS: Final = {
+    "actual/365 one end": "actual days / 365, counting one end: from the day after the start "
+                          "date through the end date (片端入れ; Japanese bonds)",
+    "actual/365 both ends": "actual days / 365, counting both the start and the end date "
+                            "(両端入れ)",
+}
+#: ``record_days_before`` may be 0 to this many business days.
+MAX_RECORD_DAYS_BEFORE: Final = 30
+#: ``interest_decimals`` may be 1 to this.
+MAX_INTEREST_DECIMALS: Final = 18
+
+
+def _choice(value: Any, choices: Mapping[str, str], what: str) -> str:
+    if isinstance(value, str) and value.strip() in choices:
+        return value.strip()
+    listed = "; ".join(f"{name!r} = {meaning}" for name, meaning in choices.items())
+    guess = (difflib.get_close_matches(value.strip(), list(choices), n=1, cutoff=0.5)
+             if isinstance(value, str) else [])
+    hint = f"did you mean {guess[0]!r}? " if guess else ""
+    _fail(f"{value!r} is not a {what}; {hint}expected one of: {listed}")
+
+
+def _business_day(value: Any) -> str:
+    from munibond.calendars import BUSINESS_DAY_CONVENTIONS
+
+    return _choice(value, BUSINESS_DAY_CONVENTIONS, "business-day convention")
+
+
+def _calendar_name(value: Any) -> str:
+    from munibond.calendars import CALENDARS
+
+    return _choice(value, CALENDARS, "calendar")
+
+
+def _day_count(value: Any) -> str:
+    return _choice(value, ODD_PERIOD_DAY_COUNTS, "day count for odd periods")
+
+
+def _time_of_day(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*", value)
+        if match:
+            hour, minute, second = (int(part or 0) for part in match.groups())
+            if hour < 24 and minute < 60 and second < 60:
+                return time(hour, minute, second)
+    _fail(f"expected a time of day written HH:MM (24-hour clock, e.g. \"15:00\"), got {value!r}")
+
+
+def _timezone(value: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not isinstance(value, str) or not value.strip():
+        _fail(f"expected an IANA time zone name such as Asia/Tokyo, got {value!r}")
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail(f"{value!r} is not a known IANA time zone name; expected e.g. Asia/Tokyo (JST) or "
+              f"UTC")
+    return value.strip()
+
+
+BusinessDayName = Annotated[
+    Literal["preceding", "following", "modified_following", "none"],
+    BeforeValidator(_business_day)]
+CalendarChoice = Annotated[Literal["JP", "weekends"], BeforeValidator(_calendar_name)]
+OddDayCount = Annotated[Literal["actual/365 one end", "actual/365 both ends"],
+                        BeforeValidator(_day_count)]
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day)]
+TimeZoneName = Annotated[str, BeforeValidator(_timezone)]
+
+
 class Coupon(_Model):
-    """Coupon terms. ``rate`` is an exact annual fraction (``"0.450%"`` -> 0.0045)."""
+    """Coupon terms. ``rate`` is an exact annual fraction (``"0.450%"`` -> 0.0045).
+
+    Only ``rate`` and ``frequency`` are required; the other fields shape the coupon schedule
+    (:func:`munibond.schedule.coupon_schedule`) and default to the conventions of Japanese
+    municipal bonds (DESIGN.md section 7): payment dates stepped back from maturity every
+    12/frequency months, an odd first or last period counted actual/365 one end, payment on the
+    previous business day of the JP bank calendar (accrual dates unchanged), holdings recorded at
+    15:00 JST on the business day before payment, interest per 1 unit of face truncated after the
+    13th decimal, each holder's gross floored to 1 unit of the currency.
+    """
 
     rate: Rate = Field(description='annual coupon rate, e.g. "0.450%" ("0%" for a zero coupon)')
     frequency: Int = Field(description="coupon payments a year: 0 (zero coupon), 1, 2, 4 or 12")
+    first_payment_date: Day | None = Field(
+        default=None,
+        description="first coupon date, YYYY-MM-DD, before business-day adjustment (default: "
+                    "the maturity date stepped back by 12/frequency months, the first such date "
+                    "after the issue date); later ones follow every 12/frequency months, the "
+                    "last is the maturity date")
+    odd_period_day_count: OddDayCount = Field(
+        default="actual/365 one end",
+        description='interest of an odd (short) first or last period: "actual/365 one end" '
+                    '(days after the start through the end, / 365) or "actual/365 both ends"')
+    business_day: BusinessDayName = Field(
+        default="preceding",
+        description="payment date on a bank holiday: preceding (municipal bonds), following, "
+                    "modified_following or none")
+    calendar: CalendarChoice = Field(
+        default="JP", description="bank calendar: JP (weekends, national holidays, 31 Dec to "
+                                  "3 Jan) or weekends")
+    holidays: tuple[Day, ...] = Field(
+        default=(), description="extra bank holidays the issuer supplies, YYYY-MM-DD")
+    record_days_before: Int = Field(
+        default=1, description="holdings are recorded this many business days before the "
+                               "(adjusted) payment date, 0 to 30")
+    record_time_of_day: TimeOfDay = Field(
+        default=time(15, 0), description='time of day of the record, HH:MM, e.g. "15:00"')
+    timezone: TimeZoneName = Field(
+        default="Asia/Tokyo", description="IANA time zone of the record and payment times")
+    interest_decimals: Int = Field(
+        default=13, description="interest per 1 unit of face is truncated after this many "
+                                "decimals, 1 to 18")
+    rounding_unit: Money = Field(
+        default=Decimal(1), description='each holder\'s gross is floored to a multiple of this '
+                                       'amount of the currency, e.g. "1"')
 
     @field_validator("frequency")
     @classmethod
@@ -317,6 +435,28 @@ class Coupon(_Model):
             _fail(str(error))
         return value
 
+    @field_validator("holidays")
+    @classmethod
+    def _check_holidays(cls, value: tuple[date, ...]) -> tuple[date, ...]:
+        _unique(tuple(day.isoformat() for day in value), "holiday")
+        return tuple(sorted(value))
+
+    @field_validator("record_days_before")
+    @classmethod
+    def _check_record_days(cls, value: int) -> int:
+        if not 0 <= value <= MAX_RECORD_DAYS_BEFORE:
+            _fail(f"expected 0 to {MAX_RECORD_DAYS_BEFORE} business days before the payment "
+                  f"date, got {value}")
+        return value
+
+    @field_validator("interest_decimals")
+    @classmethod
+    def _check_interest_decimals(cls, value: int) -> int:
+        if not 1 <= value <= MAX_INTEREST_DECIMALS:
+            _fail(f"expected 1 to {MAX_INTEREST_DECIMALS} decimals (Japanese bonds: 13), got "
+                  f"{value}")
+        return value
+
     @model_validator(mode="after")
     def _check_zero_coupon(self) -> Coupon:
         if self.frequency == 0 and self.rate != 0:
@@ -327,12 +467,20 @@ class Coupon(_Model):
             raise _FieldProblems([("rate", "the rate is 0% but coupons are paid "
                                            f"{self.frequency} times a year: for a zero-coupon "
                                            f"bond set frequency: 0")])
+        if self.frequency == 0 and self.first_payment_date is not None:
+            raise _FieldProblems([("first_payment_date", "a zero-coupon bond (frequency 0) pays "
+                                                         "no coupons: omit first_payment_date")])
         return self
 
     @property
     def rate_micros(self) -> int:
         """The rate in hundredths of a basis point (1e-6): 0.450% -> 4500."""
         return rate_to_micros(self.rate)
+
+    @property
+    def months_between_payments(self) -> int:
+        """12 / frequency (6 for semi-annual); 0 for a zero-coupon bond."""
+        return 12 // self.frequency if self.frequency else 0
 
 
 class Bond(_Model):
@@ -997,9 +1145,19 @@ def term_sheet_from_dict(data: Any, *, base_dir: str | os.PathLike[str] | None =
                                  f"bond: section at the top level, got {type(data).__name__}")
     context = {"base_dir": Path(base_dir) if base_dir is not None else None}
     try:
-        return TermSheet.model_validate(data, context=context)
+        sheet = TermSheet.model_validate(data, context=context)
     except ValidationError as error:
         raise _translate(error, _marks or {}, _source) from None
+    # the coupon schedule's own checks (dates against issue and maturity, business days,
+    # record times) refuse a malformed schedule when the file is loaded, not at deployment
+    from munibond.schedule import coupon_schedule
+
+    try:
+        coupon_schedule(sheet)
+    except TermSheetError as error:
+        where = f" ({_source})" if _source else ""
+        raise TermSheetError(error.field, f"{error.detail}{where}") from None
+    return sheet
 
 
 def parse_term_sheet(text: str, *, source: str = "<term sheet>",

@@ -123,12 +123,20 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
 
 
 def _register() -> None:
-    from munibond.cli import cmd_bond, cmd_build, cmd_chain, cmd_deploy, cmd_investors, cmd_read
+    from munibond.cli import (
+        cmd_bond,
+        cmd_build,
+        cmd_chain,
+        cmd_coupon,
+        cmd_deploy,
+        cmd_investors,
+        cmd_read,
+    )
 
     for command in (cmd_build.build, cmd_chain.chain, cmd_deploy.deploy, cmd_investors.investors,
                     cmd_bond.allot, cmd_bond.transfer, cmd_bond.check, cmd_bond.pause,
                     cmd_bond.unpause, cmd_bond.freeze, cmd_bond.force_transfer,
-                    cmd_bond.recover, cmd_read.holders, cmd_read.status):
+                    cmd_bond.recover, cmd_read.holders, cmd_read.status, cmd_coupon.coupon):
         cli.add_command(command)
 
 

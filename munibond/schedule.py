@@ -1,0 +1,568 @@
+"""A bond's coupon schedule, computed from its term sheet by Japanese bond conventions.
+
+``coupon_schedule(term_sheet)`` returns a :class:`CouponSchedule`: the coupon periods (accrual
+dates, payment dates before and after business-day adjustment, record time, day count fraction,
+interest per 1 unit of face) and the redemption. It is what the contracts will store and what
+``munibond coupon schedule TERMSHEET`` shows before anything is deployed.
+
+Conventions (DESIGN.md section 7; every one is a term sheet field, see
+:class:`munibond.termsheet.Coupon`)
+===========================================================================================
+
+Dates
+    The regular coupon dates are ``12 / frequency`` months apart. Without ``first_payment_date``
+    they are the maturity date stepped back by whole periods; the first coupon date is the first
+    such date after the issue date (so the first period is regular or short, never long). With
+    ``first_payment_date`` on that grid they are the same, from the given date on (its first
+    period may then be long); with one off that grid they are that date stepped forward and the
+    last coupon date is the maturity date (a short last period). A day of the month that a month
+    lacks (31, or 29 and 30 in February) is that month's last day; every date is computed from
+    the anchor date (maturity, or the first coupon date off the maturity's grid), so 31 August
+    -> 28 February -> 31 August does not drift.
+
+Accrual and payment
+    A period accrues from its start date (the issue date, then the previous coupon date) to its
+    unadjusted coupon date. A coupon date on a bank holiday is paid on another day by
+    ``business_day`` (``preceding``: the previous business day, the rule of municipal and
+    corporate bonds), **same amount, accrual dates unchanged**. The bank calendar ``JP`` closes on
+    weekends, national holidays and 31 December to 3 January (:mod:`munibond.calendars`), plus the
+    issuer's ``holidays``. The payment time is 00:00 of the adjusted payment date in ``timezone``.
+
+Record time
+    Holdings are recorded at ``record_time_of_day`` (15:00) in ``timezone`` (Asia/Tokyo) on the
+    business day ``record_days_before`` (1) business days before the adjusted payment date.
+
+Interest per 1 unit of face
+    * regular period: exactly ``rate / frequency`` (0.620% semi-annual: 0.0031), whatever the
+      number of days;
+    * odd (short) first or last period: ``rate x days / 365`` with days counted "one end" (from
+      the day after the start date through the end date, i.e. ``end - start``), by
+      ``odd_period_day_count``; 365 also in leap years. A short period of 183 days in a 184-day
+      half year therefore pays a little more than a regular coupon: that is the convention;
+    * long first period (``first_payment_date`` more than one period after the issue date): one
+      full regular coupon for the regular period that ends on the first coupon date, plus the stub
+      from the issue date to that period's start prorated as an odd period:
+      ``rate / frequency + rate x stub days / 365``, summed exactly and truncated once. This is the
+      common Japanese practice but **a convention to confirm against each term sheet**; a first
+      period of two regular periods or more is refused.
+
+    The interest per 1 unit of face (1 JPY) is truncated after ``interest_decimals`` (13) decimal
+    places. On chain it is stored as the integer ``interest_per_unit_scaled`` = that value x
+    10^interest_decimals.
+
+Holder's gross
+    :func:`holder_gross`: the interest per 1 unit of face x the holder's **whole** face held at
+    the record time, floored to ``rounding_unit`` (1 JPY), in integers. Compute it per holding,
+    never per token or per bond summed: 12,345 JPY at 0.0031 is 38 JPY (38.2695 floored).
+"""
+
+from __future__ import annotations
+
+import calendar as _months
+import dataclasses
+import itertools
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from fractions import Fraction
+from typing import Final, Literal
+from zoneinfo import ZoneInfo
+
+from munibond.calendars import BankCalendar, CalendarError
+from munibond.exceptions import AmountError, TermSheetError
+from munibond.termsheet import TermSheet
+from munibond.units import from_units
+
+__all__ = [
+    "DAY_COUNT_BASIS",
+    "MAX_PERIODS",
+    "CouponPeriod",
+    "CouponSchedule",
+    "PeriodKind",
+    "Redemption",
+    "add_months",
+    "coupon_schedule",
+    "holder_gross",
+    "holder_gross_amount",
+    "truncate",
+]
+
+#: odd periods count actual days over this many days a year (also in leap years)
+DAY_COUNT_BASIS: Final = 365
+#: at most this many coupon periods (100 years of monthly coupons)
+MAX_PERIODS: Final = 1200
+
+PeriodKind = Literal["regular", "short first", "long first", "short last"]
+
+_FIELD = "bond.coupon"
+
+
+def _error(field: str, message: str) -> TermSheetError:
+    return TermSheetError(f"{_FIELD}.{field}" if field else _FIELD, message)
+
+
+# --- values ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CouponPeriod:
+    """One coupon period. Dates are calendar dates; times are aware datetimes in the schedule's
+    time zone. Amounts are per 1 unit of face of the bond's currency (1 JPY)."""
+
+    index: int
+    """1, 2, ... in payment order."""
+    kind: PeriodKind
+    accrual_start: date
+    """The issue date, then the previous (unadjusted) coupon date."""
+    accrual_end: date
+    """The (unadjusted) coupon date: the next period accrues from here."""
+    payment_date_unadjusted: date
+    payment_date: date
+    """The date the coupon is paid: the coupon date moved by the business-day convention."""
+    payment_time: datetime
+    """00:00 of ``payment_date`` in the schedule's time zone: payable from this instant."""
+    record_time: datetime
+    """Holdings at this instant are entitled to the coupon."""
+    days: int
+    """Actual days from ``accrual_start`` to ``accrual_end`` (one end counted)."""
+    day_count_fraction: Fraction
+    """What the annual rate is multiplied by: ``1/frequency`` for a regular period,
+    ``days/365`` for an odd one, ``1/frequency + stub days/365`` for a long first period."""
+    prorated_days: int | None
+    """The days counted for the part prorated over 365: the whole period for a short one, the
+    stub for a long first period (the day count's "one end" or "both ends"); None when
+    regular."""
+    interest_exact: Fraction
+    """``rate x day_count_fraction``, exact (before truncation)."""
+    interest_per_unit: Decimal
+    """Interest per 1 unit of face, truncated after ``interest_decimals`` decimals."""
+    interest_per_unit_scaled: int
+    """``interest_per_unit x 10^interest_decimals``: the integer stored on chain."""
+    interest_decimals: int
+    rounding_unit: Decimal
+    """A holder's gross is floored to a multiple of this (1 JPY)."""
+    interest_per_denomination: Decimal
+    """The gross of one bond (the denomination), floored to the rounding unit (for display)."""
+
+    @property
+    def is_odd(self) -> bool:
+        """A short first or last period, or a long first period (not ``rate / frequency``)."""
+        return self.kind != "regular"
+
+    @property
+    def moved(self) -> bool:
+        """The payment date differs from the coupon date (a bank holiday)."""
+        return self.payment_date != self.payment_date_unadjusted
+
+    @property
+    def record_timestamp(self) -> int:
+        """The record time in unix seconds."""
+        return int(self.record_time.timestamp())
+
+    @property
+    def payment_timestamp(self) -> int:
+        """The payment time in unix seconds."""
+        return int(self.payment_time.timestamp())
+
+    @property
+    def coupon_percent(self) -> Decimal:
+        """The coupon of the period in percent of face: ``interest_per_unit x 100`` (exact)."""
+        sign, digits, exponent = self.interest_per_unit.as_tuple()
+        assert isinstance(exponent, int)
+        return Decimal((sign, digits, exponent + 2))
+
+    def gross(self, units_held: int, decimals: int) -> Decimal:
+        """A holding's gross for this period as an amount of the currency (see
+        :func:`holder_gross_amount`)."""
+        return holder_gross_amount(units_held, self, decimals)
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """Principal repaid at maturity: amounts per 1 unit of face and per bond."""
+
+    maturity_date: date
+    payment_date: date
+    """The maturity date moved by the business-day convention."""
+    payment_time: datetime
+    record_time: datetime
+    price_percent: Decimal
+    """Redemption price in percent of face (100: at par)."""
+    amount_per_unit: Decimal
+    """Principal per 1 unit of face (1 at par), exact."""
+    amount_per_denomination: Decimal
+    """Principal of one bond, floored to the rounding unit."""
+
+    @property
+    def moved(self) -> bool:
+        return self.payment_date != self.maturity_date
+
+    @property
+    def record_timestamp(self) -> int:
+        return int(self.record_time.timestamp())
+
+    @property
+    def payment_timestamp(self) -> int:
+        return int(self.payment_time.timestamp())
+
+
+@dataclass(frozen=True)
+class CouponSchedule:
+    """A bond's coupon periods (none for a zero-coupon bond) and its redemption."""
+
+    code: str
+    currency: str
+    decimals: int
+    """Token decimals: holdings are in units of 10^-decimals of face."""
+    denomination: Decimal
+    issue_date: date
+    maturity_date: date
+    rate: Decimal
+    frequency: int
+    periods: tuple[CouponPeriod, ...]
+    redemption: Redemption
+    payment_day: int | None
+    """Day of the month of the regular coupon dates (a shorter month: its last day)."""
+    payment_months: tuple[int, ...]
+    """Months of the regular coupon dates, 1 to 12, in calendar order."""
+    business_day: str
+    calendar: BankCalendar
+    timezone: str
+    record_days_before: int
+    record_time_of_day: time
+    odd_period_day_count: str
+    interest_decimals: int
+    rounding_unit: Decimal
+
+    def __len__(self) -> int:
+        return len(self.periods)
+
+    def period(self, index: int) -> CouponPeriod:
+        """Period ``index`` (1-based)."""
+        if not 1 <= index <= len(self.periods):
+            raise IndexError(f"{self.code} has {len(self.periods)} coupon period(s); there is no "
+                             f"period {index}")
+        return self.periods[index - 1]
+
+    @property
+    def total_interest_per_unit(self) -> Decimal:
+        """The sum of every period's interest per 1 unit of face (as truncated)."""
+        return from_units(sum(p.interest_per_unit_scaled for p in self.periods),
+                          self.interest_decimals)
+
+    @property
+    def total_interest_per_denomination(self) -> Decimal:
+        """The sum of every period's gross of one bond (each floored)."""
+        return sum((p.interest_per_denomination for p in self.periods), Decimal(0))
+
+    def holder_total(self, units_held: int) -> Decimal:
+        """The gross of all coupons for a holding kept through the whole life of the bond."""
+        return sum((p.gross(units_held, self.decimals) for p in self.periods), Decimal(0))
+
+
+# --- arithmetic ------------------------------------------------------------------------------
+
+def add_months(anchor: date, months: int) -> date:
+    """``anchor`` moved by ``months`` calendar months; a day the month lacks becomes its last
+    day (``add_months(date(2027, 8, 31), -6)`` is 2027-02-28)."""
+    total = anchor.year * 12 + anchor.month - 1 + months
+    year, month = divmod(total, 12)
+    if not 1 <= year <= 9999:
+        raise ValueError(f"{anchor} moved by {months} months is outside the calendar")
+    last = _months.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(anchor.day, last))
+
+
+def truncate(value: Fraction, decimals: int) -> int:
+    """``value x 10^decimals`` truncated towards zero, as an integer (``value`` >= 0)."""
+    if value < 0:
+        raise ValueError(f"cannot truncate a negative amount {value}")
+    scaled = value * Fraction(10) ** decimals
+    return scaled.numerator // scaled.denominator
+
+
+def _unit_parts(unit: Decimal) -> tuple[int, int]:
+    """``unit`` as ``(n, k)`` with ``unit == n / 10^k`` and ``k`` as small as possible."""
+    exact = Fraction(unit)
+    if exact <= 0:
+        raise AmountError(f"the rounding unit must be positive, got {unit}")
+    places = 0
+    while (exact * 10**places).denominator != 1:
+        places += 1
+        if places > 36:
+            raise AmountError(f"the rounding unit {unit} is not a decimal amount")
+    return (exact * 10**places).numerator, places
+
+
+def holder_gross(units_held: int, period: CouponPeriod, decimals: int, *,
+                 out_decimals: int | None = None) -> int:
+    """A holding's gross coupon for ``period``, exactly in integers.
+
+    ``units_held`` is the holder's **whole** holding at the record time, in token base units
+    (``decimals`` token decimals: face = ``units_held / 10^decimals``). The gross is
+    ``face x interest_per_unit`` (the per-unit interest already truncated after
+    ``interest_decimals`` decimals), floored to a multiple of the period's rounding unit.
+
+    The result is an integer number of ``10^-out_decimals`` units of the currency;
+    ``out_decimals`` defaults to the rounding unit's decimal places (0 for 1 JPY: yen; 2 for
+    0.01 USD: cents). Pass the settlement token's decimals (JPYC: 18) to get the amount in its
+    base units (still floored to the rounding unit, so a multiple of 10^18 for 1 JPY).
+
+    In integers: ``count = units_held x interest_per_unit_scaled x 10^k //
+    (10^(interest_decimals + decimals) x n)`` where ``rounding_unit = n / 10^k``; the gross is
+    ``count x n x 10^(out_decimals - k)``. 10,000,000 JPY at 0.0031 -> 31,000 JPY.
+    """
+    if isinstance(units_held, bool) or not isinstance(units_held, int) or units_held < 0:
+        raise AmountError(f"units held must be a whole number of base units, zero or more, got "
+                          f"{units_held!r}")
+    if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 77:
+        raise AmountError(f"decimals must be an integer from 0 to 77, got {decimals!r}")
+    unit, places = _unit_parts(period.rounding_unit)
+    out = places if out_decimals is None else out_decimals
+    if out < places:
+        raise AmountError(f"the rounding unit {period.rounding_unit} is finer than "
+                          f"{out} decimal place(s); give out_decimals of at least {places}")
+    count: int = (units_held * period.interest_per_unit_scaled * 10**places) // (
+        10 ** (period.interest_decimals + decimals) * unit)
+    return count * unit * int(10 ** (out - places))
+
+
+def holder_gross_amount(units_held: int, period: CouponPeriod, decimals: int) -> Decimal:
+    """:func:`holder_gross` as an exact ``Decimal`` amount of the currency."""
+    _, places = _unit_parts(period.rounding_unit)
+    return from_units(holder_gross(units_held, period, decimals), places)
+
+
+# --- the schedule ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Span:
+    start: date
+    end: date
+    kind: PeriodKind
+    regular_start: date
+    """A long first period: where its regular part starts (the stub ends here)."""
+
+
+def _spans(ts: TermSheet) -> tuple[list[_Span], date, int]:
+    """The accrual periods, the anchor date of the regular coupon dates and their step."""
+    bond, coupon = ts.bond, ts.bond.coupon
+    issue, maturity = bond.issue_date, bond.maturity_date
+    step = coupon.months_between_payments
+
+    def grid(anchor: date, n: int) -> date:
+        try:
+            return add_months(anchor, n * step)
+        except ValueError as error:
+            raise _error("first_payment_date", str(error)) from None
+
+    first = coupon.first_payment_date
+    if first is None:
+        anchor = maturity
+        back = 0
+        while grid(anchor, -(back + 1)) > issue:
+            back += 1
+            if back >= MAX_PERIODS:
+                raise TermSheetError("bond.maturity_date", f"more than {MAX_PERIODS} coupon "
+                                                           f"periods from {issue} to {maturity}")
+        ends = [grid(anchor, n) for n in range(-back, 1)]
+        first_index = -back
+    else:
+        if first <= issue:
+            raise _error("first_payment_date", f"{first} must be after the issue date {issue}")
+        if first > maturity:
+            raise _error("first_payment_date", f"{first} is after the maturity date {maturity}: "
+                                               f"the first coupon date must be on or before it")
+        months = (maturity.year - first.year) * 12 + maturity.month - first.month
+        if months % step == 0 and grid(maturity, -(months // step)) == first:
+            # on the maturity's grid: anchor there, so that month ends stay month ends
+            # (first coupon 28 February, maturity 31 August: every 31 August, not the 28th)
+            anchor, first_index = maturity, -(months // step)
+            if -first_index >= MAX_PERIODS:
+                raise TermSheetError("bond.maturity_date", f"more than {MAX_PERIODS} coupon "
+                                                           f"periods from {issue} to {maturity}")
+            ends = [grid(anchor, n) for n in range(first_index, 1)]
+        else:
+            # off the maturity's grid: dates every period from the first, then a short last
+            # period to maturity
+            anchor, first_index = first, 0
+            ends = []
+            while (when := grid(anchor, len(ends))) < maturity:
+                ends.append(when)
+                if len(ends) >= MAX_PERIODS:
+                    raise TermSheetError("bond.maturity_date",
+                                         f"more than {MAX_PERIODS} coupon periods from {issue} "
+                                         f"to {maturity}")
+            ends.append(maturity)
+
+    spans: list[_Span] = []
+    regular_start = grid(anchor, first_index - 1)
+    if issue == regular_start:
+        kind: PeriodKind = "regular"
+    elif issue > regular_start:
+        kind = "short first"
+    else:
+        kind = "long first"
+        if issue <= grid(anchor, first_index - 2):
+            raise _error("first_payment_date",
+                         f"the first period, {issue} to {ends[0]}, is two regular periods "
+                         f"({step * 2} months) or longer; give an earlier first coupon date "
+                         f"(such as {regular_start})")
+    spans.append(_Span(issue, ends[0], kind, regular_start))
+    for number, (start, end) in enumerate(itertools.pairwise(ends), start=1):
+        on_grid = end == grid(anchor, first_index + number)
+        spans.append(_Span(start, end, "regular" if on_grid else "short last", start))
+    return spans, anchor, step
+
+
+def _counted(start: date, end: date, day_count: str) -> int:
+    days = (end - start).days
+    return days + 1 if day_count == "actual/365 both ends" else days
+
+
+def _period_fraction(span: _Span, frequency: int, day_count: str) -> tuple[Fraction, int | None]:
+    if span.kind == "regular":
+        return Fraction(1, frequency), None
+    if span.kind == "long first":
+        stub = _counted(span.start, span.regular_start, day_count)
+        return Fraction(1, frequency) + Fraction(stub, DAY_COUNT_BASIS), stub
+    counted = _counted(span.start, span.end, day_count)
+    return Fraction(counted, DAY_COUNT_BASIS), counted
+
+
+def _utc_instant(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def coupon_schedule(ts: TermSheet) -> CouponSchedule:
+    """The coupon schedule and redemption of the bond ``ts`` describes (see the module
+    docstring for the conventions).
+
+    Raises :class:`~munibond.exceptions.TermSheetError` naming the field to change when the
+    schedule is malformed: a first coupon date not after the issue date or after maturity, a
+    first period of two regular periods or more, payment dates that the business-day convention
+    moves onto or before one another (or before the issue date), a record time that is not
+    before its payment time or not after the previous payment, or dates outside the bank
+    calendar's years.
+    """
+    bond, coupon = ts.bond, ts.bond.coupon
+    zone = ZoneInfo(coupon.timezone)
+    calendar = BankCalendar(coupon.calendar, coupon.holidays)
+    decimals = coupon.interest_decimals
+    rate = Fraction(coupon.rate)
+    denomination_units = bond.denomination_units
+
+    def adjust(day: date) -> date:
+        try:
+            return calendar.adjust(day, coupon.business_day)
+        except CalendarError as error:
+            raise _error(error.setting, str(error)) from None
+
+    def record(payment: date) -> datetime:
+        try:
+            day = calendar.business_days_before(payment, coupon.record_days_before)
+        except CalendarError as error:
+            raise _error(error.setting, str(error)) from None
+        return datetime.combine(day, coupon.record_time_of_day, tzinfo=zone)
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=zone)
+
+    periods: list[CouponPeriod] = []
+    payment_day: int | None = None
+    payment_months: tuple[int, ...] = ()
+    if coupon.frequency:
+        spans, anchor, step = _spans(ts)
+        payment_day = anchor.day
+        payment_months = tuple(sorted({add_months(anchor, n * step).month
+                                       for n in range(coupon.frequency)}))
+        for index, span in enumerate(spans, start=1):
+            fraction, prorated = _period_fraction(span, coupon.frequency,
+                                                  coupon.odd_period_day_count)
+            exact = rate * fraction
+            scaled = truncate(exact, decimals)
+            paid = adjust(span.end)
+            draft = CouponPeriod(
+                index=index, kind=span.kind, accrual_start=span.start, accrual_end=span.end,
+                payment_date_unadjusted=span.end, payment_date=paid, payment_time=midnight(paid),
+                record_time=record(paid), days=(span.end - span.start).days,
+                day_count_fraction=fraction, prorated_days=prorated, interest_exact=exact,
+                interest_per_unit=from_units(scaled, decimals), interest_per_unit_scaled=scaled,
+                interest_decimals=decimals, rounding_unit=coupon.rounding_unit,
+                interest_per_denomination=Decimal(0))
+            per_bond = holder_gross_amount(denomination_units, draft, bond.decimals)
+            periods.append(dataclasses.replace(draft, interest_per_denomination=per_bond))
+
+    redeemed = adjust(bond.maturity_date)
+    price = bond.redemption_price
+    per_unit = Fraction(price) / 100
+    unit, places = _unit_parts(coupon.rounding_unit)
+    face = Fraction(denomination_units, 10**bond.decimals)
+    per_bond_units = math.floor(face * per_unit * 10**places) // unit * unit
+    redemption = Redemption(
+        maturity_date=bond.maturity_date, payment_date=redeemed, payment_time=midnight(redeemed),
+        record_time=record(redeemed), price_percent=price,
+        amount_per_unit=price / 100,
+        amount_per_denomination=from_units(per_bond_units, places))
+
+    schedule = CouponSchedule(
+        code=bond.code, currency=bond.currency, decimals=bond.decimals,
+        denomination=bond.denomination, issue_date=bond.issue_date,
+        maturity_date=bond.maturity_date, rate=coupon.rate, frequency=coupon.frequency,
+        periods=tuple(periods), redemption=redemption, payment_day=payment_day,
+        payment_months=payment_months, business_day=coupon.business_day, calendar=calendar,
+        timezone=coupon.timezone, record_days_before=coupon.record_days_before,
+        record_time_of_day=coupon.record_time_of_day,
+        odd_period_day_count=coupon.odd_period_day_count, interest_decimals=decimals,
+        rounding_unit=coupon.rounding_unit)
+    _check(schedule, issued=_utc_instant(bond.issue_date))
+    return schedule
+
+
+def _check(schedule: CouponSchedule, *, issued: datetime) -> None:
+    """The rules the contract will check too: payment and record times strictly increasing,
+    every record before its payment and after the issue and the previous payment, every payment
+    at or before the redemption."""
+    record_field = ("record_days_before" if schedule.record_days_before == 0
+                    else "record_time_of_day")
+    events: list[tuple[str, date, datetime, datetime]] = [
+        (f"period {p.index}", p.payment_date_unadjusted, p.record_time, p.payment_time)
+        for p in schedule.periods]
+    r = schedule.redemption
+    if not schedule.periods:
+        events.append(("the redemption", r.maturity_date, r.record_time, r.payment_time))
+    previous_payment: datetime | None = None
+    previous_name = "the issue"
+    for number, (name, unadjusted, record_time, payment_time) in enumerate(events):
+        shown = f"{payment_time.date()}" + (f" (moved from {unadjusted})"
+                                            if payment_time.date() != unadjusted else "")
+        if payment_time.date() <= issued.date():
+            raise _error("first_payment_date" if number == 0 else "business_day",
+                         f"{name} is paid on {shown}, not after the issue date "
+                         f"{issued.date()}")
+        if previous_payment is not None and payment_time <= previous_payment:
+            raise _error("business_day",
+                         f"{name} is paid on {shown}, not after {previous_name} on "
+                         f"{previous_payment.date()}: the business-day convention "
+                         f"{schedule.business_day!r} and the bank holidays move two payments "
+                         f"onto one day; use another convention or check the holidays")
+        if record_time >= payment_time:
+            raise _error(record_field,
+                         f"the record time of {name}, {record_time.isoformat()}, is not before "
+                         f"its payment time {payment_time.isoformat()}: record at least one "
+                         f"business day before payment (record_days_before: 1) or at an "
+                         f"earlier record_time_of_day")
+        floor = issued if previous_payment is None else previous_payment
+        if record_time <= floor:
+            raise _error("record_days_before",
+                         f"the record time of {name}, {record_time.isoformat()}, is not after "
+                         f"{previous_name} ({floor.isoformat()}): record fewer business days "
+                         f"before payment")
+        previous_payment, previous_name = payment_time, f"{name}'s payment"
+    # by construction the last coupon is paid with the redemption, and nothing after it
+    for p in schedule.periods:
+        if p.payment_date_unadjusted > r.maturity_date or p.payment_time > r.payment_time:
+            raise _error("first_payment_date", f"period {p.index} is paid on {p.payment_date}, "
+                                               f"after the redemption on {r.payment_date}")
+    if schedule.periods and schedule.periods[-1].payment_time != r.payment_time:
+        raise _error("first_payment_date", "the last coupon is not paid with the redemption")
