@@ -86,6 +86,7 @@ __all__ = [
     "PLATFORM_FILE",
     "PLATFORM_FORMAT",
     "CodeCheck",
+    "DocumentsOutcome",
     "SettlementSpec",
     "bond_record_path",
     "check_code",
@@ -104,6 +105,7 @@ __all__ = [
     "parse_clone",
     "parse_settlement",
     "platform_record_path",
+    "publish_documents",
     "read_record",
     "recorded_bonds",
     "summary_lines",
@@ -1208,3 +1210,35 @@ def summary_lines(network: str, root: str | os.PathLike[str] = DEFAULT_ROOT) -> 
                          f"{(bond.get('term_sheet') or {}).get('path')})")
     return lines
 
+
+@dataclass(frozen=True)
+class DocumentsOutcome:
+    """What :func:`publish_documents` did: names published, already on chain as given, left out
+    (no URI), and not published because the signer is not the bond's issuer."""
+
+    published: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    without_uri: tuple[str, ...]
+    not_issuer: tuple[str, ...]
+
+
+def publish_documents(bond: Bond, signer: LocalAccount, ts: TermSheet) -> DocumentsOutcome:
+    """Put the term sheet's documents on the bond (ERC-1643) where the bond lacks them or has
+    another URI or hash; documents already as given send nothing, so a re-run is free. A signer
+    without the bond's ISSUER_ROLE publishes nothing (the outcome says which were left)."""
+    from munibond.contracts import ISSUER_ROLE
+
+    wanted = [d for d in ts.documents if d.uri.strip()]
+    without_uri = tuple(d.name for d in ts.documents if not d.uri.strip())
+    changes = []
+    for document in wanted:
+        current = bond.document(document.name)
+        if current is None or current.uri != document.uri \
+                or current.sha256 != document.hash_bytes:
+            changes.append(document)
+    unchanged = tuple(d.name for d in wanted if d not in changes)
+    if changes and not bond.has_role(ISSUER_ROLE, signer.address):
+        return DocumentsOutcome((), unchanged, without_uri, tuple(d.name for d in changes))
+    for document in changes:
+        bond.set_document(signer, document.name, document.uri, document.hash_bytes)
+    return DocumentsOutcome(tuple(d.name for d in changes), unchanged, without_uri, ())

@@ -20,7 +20,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from munibond.deploy import ensure_bond, ensure_platform, parse_settlement, summary_lines
+from munibond.deploy import (
+    ensure_bond,
+    ensure_platform,
+    parse_settlement,
+    publish_documents,
+    summary_lines,
+)
 from munibond.scripting import (
     PROJECT_ROOT,
     add_common_arguments,
@@ -28,6 +34,7 @@ from munibond.scripting import (
     parse_arguments,
     run,
 )
+from munibond.termsheet import load_term_sheet
 
 DEFAULT_TERM_SHEET = PROJECT_ROOT / "examples" / "kobe-resident-bond-2026.yaml"
 
@@ -70,6 +77,12 @@ def _main(argv: Sequence[str] | None) -> int:
                            root=session.root,
                            accept_term_sheet_edits=args.accept_term_sheet_edits,
                            report=session.say)
+        documents = publish_documents(bond, session.signer, load_term_sheet(term_sheet))
+        if documents.published:
+            session.say(f"documents published on the bond: {', '.join(documents.published)}")
+        if documents.not_issuer:
+            session.say(f"documents not published (the signer is not the bond's issuer): "
+                        f"{', '.join(documents.not_issuer)}")
         terms = bond.terms()
         session.say(f"bond {terms.code} ({terms.name}) at {bond.address}: issue volume "
                     f"{terms.issue_volume:,} {terms.currency_code}, maturity "

@@ -30,31 +30,21 @@ def _settlement(text: str) -> SettlementSpec:
 
 
 def _publish_documents(state: State, bond: Bond, sheet: TermSheet) -> str:
-    """Put the term sheet's documents on the bond (ERC-1643) where the bond lacks them or has
-    another URI or hash; documents already as given send nothing. Returns a summary."""
-    from munibond.contracts import ISSUER_ROLE
+    """Put the term sheet's documents on the bond (see deploy.publish_documents); a summary."""
+    from munibond.deploy import publish_documents
 
-    wanted = [d for d in sheet.documents if d.uri.strip()]
-    skipped = [d.name for d in sheet.documents if not d.uri.strip()]
-    changes = []
-    for document in wanted:
-        current = bond.document(document.name)
-        if current is None or current.uri != document.uri \
-                or current.sha256 != document.hash_bytes:
-            changes.append(document)
-    note = f" ({', '.join(skipped)} left out: no uri)" if skipped else ""
-    if not changes:
-        return f"documents: {len(wanted)} on chain as the term sheet says{note}"
-    signer = state.signer
-    if not bond.has_role(ISSUER_ROLE, signer.address):
-        state.note(f"note: {signer.address} does not hold the bond's ISSUER_ROLE, so the term "
-                   f"sheet's documents ({', '.join(d.name for d in changes)}) were not put on "
+    outcome = publish_documents(bond, state.signer, sheet)
+    note = f" ({', '.join(outcome.without_uri)} left out: no uri)" if outcome.without_uri else ""
+    if outcome.not_issuer:
+        state.note(f"note: {state.signer.address} does not hold the bond's ISSUER_ROLE, so the "
+                   f"term sheet's documents ({', '.join(outcome.not_issuer)}) were not put on "
                    f"chain: run `munibond deploy` again signed by the issuer")
-        return f"documents: {len(changes)} not published (the signer is not the issuer){note}"
-    for document in changes:
-        bond.set_document(signer, document.name, document.uri, document.hash_bytes)
-    return (f"documents: published {', '.join(d.name for d in changes)} ({len(changes)} "
-            f"transaction(s)){note}")
+        return f"documents: {len(outcome.not_issuer)} not published (the signer is not the " \
+               f"issuer){note}"
+    if not outcome.published:
+        return f"documents: {len(outcome.unchanged)} on chain as the term sheet says{note}"
+    return (f"documents: published {', '.join(outcome.published)} "
+            f"({len(outcome.published)} transaction(s)){note}")
 
 
 @click.command("deploy")

@@ -385,3 +385,21 @@ def test_grant_role_and_has_role(env: Env) -> None:
     bond.revoke_role(env.deployer, "issuer", helper.address)
     with pytest.raises(MissingRole):
         bond.mint(helper, env.wallet(1001), "10000")
+
+
+def test_publish_documents_puts_the_term_sheet_documents_on_chain_once(env: Env) -> None:
+    from munibond.deploy import publish_documents
+
+    stranger = publish_documents(env.bond, env.stranger, env.term_sheet)
+    assert stranger.published == () and set(stranger.not_issuer) == {
+        d.name for d in env.term_sheet.documents}
+    first = publish_documents(env.bond, env.deployer, env.term_sheet)
+    assert set(first.published) == {d.name for d in env.term_sheet.documents}
+    for document in env.term_sheet.documents:
+        on_chain = env.bond.document(document.name)
+        assert on_chain is not None and on_chain.uri == document.uri
+        assert on_chain.sha256 == document.hash_bytes
+    nonce = env.nonce(env.deployer)
+    again = publish_documents(env.bond, env.deployer, env.term_sheet)
+    assert again.published == () and set(again.unchanged) == set(first.published)
+    assert env.nonce(env.deployer) == nonce
