@@ -3,18 +3,13 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
-import {BondStorage} from "./BondStorage.sol";
+import {BondHook} from "./BondHook.sol";
 
 /// @title BondERC20
-/// @notice The ERC-20 surface of a bond over packed account words. Every balance change goes
-/// through the single hook {_update}, which the token implements with its rules.
-abstract contract BondERC20 is BondStorage, IERC20, IERC20Errors {
-    /// @dev hook modes: what kind of balance change `_update` is asked to make
-    uint8 internal constant MODE_TRANSFER = 0;
-    uint8 internal constant MODE_MINT = 1;
-    uint8 internal constant MODE_FORCED = 2;
-    uint8 internal constant MODE_RECOVERY = 3;
-    uint8 internal constant MODE_BURN = 4;
+/// @notice The ERC-20 surface of a bond over packed account words (in {BondToken} only: the
+/// servicing half never answers these selectors). Every balance change goes through the single
+/// hook {_update}, which {BondLedger} implements with the bond's rules.
+abstract contract BondERC20 is BondHook, IERC20, IERC20Errors {
 
     /// @notice Total face issued and outstanding, in token units.
     /// @return the total supply
@@ -73,7 +68,4 @@ abstract contract BondERC20 is BondStorage, IERC20, IERC20Errors {
         _update(from, to, value, MODE_TRANSFER);
         return true;
     }
-
-    /// @dev The single transfer hook: checks the rules for `mode` and moves the units.
-    function _update(address from, address to, uint256 value, uint8 mode) internal virtual;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {InvestorRecord} from "../registry/InvestorRecord.sol";
 import {RestrictionCodes as RC} from "./RestrictionCodes.sol";
 import {TransferRestrictions} from "./TransferRestrictions.sol";
@@ -15,8 +16,7 @@ abstract contract BondLedger is TransferRestrictions {
     /// @dev The single transfer hook. Evaluates the rules for `mode` (reverting with the
     /// restriction code), then changes balances, frozen amounts, holder counts and per-investor
     /// totals together.
-    function _update(address from, address to, uint256 value, uint8 mode) internal override {
-        if (mode == MODE_TRANSFER && _tryFastTransfer(from, to, value)) return;
+    function _update(address from, address to, uint256 value, uint8 mode) internal virtual override {
         Ctx memory c;
         c.from = from;
         c.to = to;
@@ -37,7 +37,7 @@ abstract contract BondLedger is TransferRestrictions {
             newState = value == 0 ? state : (state + value) | STATE_ISSUED;
         } else {
             if (from == to) {
-                emit Transfer(from, to, value);
+                emit IERC20.Transfer(from, to, value);
                 return;
             }
             uint256 fa = c.fromAcct;
@@ -71,7 +71,7 @@ abstract contract BondLedger is TransferRestrictions {
             newState += HOLDERS_ONE;
         }
         if (newState != state) _state = newState;
-        emit Transfer(from, to, value);
+        emit IERC20.Transfer(from, to, value);
     }
 
     /// @dev The common case of the hook, kept lean because every transfer pays for it: a transfer
@@ -79,7 +79,7 @@ abstract contract BondLedger is TransferRestrictions {
     /// wallet. It applies the transfer only when every rule passes, and otherwise returns false
     /// without changing anything, so that the full evaluation above decides and names the reason.
     /// It checks exactly what {_checkTransfer} checks (the invariant tests hold the two together).
-    function _tryFastTransfer(address from, address to, uint256 value) private returns (bool) {
+    function _tryFastTransfer(address from, address to, uint256 value) internal returns (bool) {
         uint256 state = _state;
         uint256 rt = _fastRecipientRecord(from, to, state);
         if (rt == 0) return false;
@@ -105,7 +105,7 @@ abstract contract BondLedger is TransferRestrictions {
             sstore(toSlot, add(ta, value))
         }
         if (newState != state) _state = newState;
-        emit Transfer(from, to, value);
+        emit IERC20.Transfer(from, to, value);
         return true;
     }
 

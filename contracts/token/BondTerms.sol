@@ -2,14 +2,13 @@
 pragma solidity ^0.8.24;
 
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
-import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IBondTerms} from "../interfaces/IBondTerms.sol";
 import {BondStorage} from "./BondStorage.sol";
 
 /// @title BondTerms
 /// @notice The bond's terms, fixed at initialisation, readable with ERC-7092-style getters, and
 /// amendable by the admin only before the first unit is issued.
-abstract contract BondTerms is BondStorage, IERC20Metadata, IBondTerms, AccessControlUpgradeable {
+abstract contract BondTerms is BondStorage, IBondTerms, AccessControlUpgradeable {
     /// @notice A term is invalid.
     /// @param field the offending term
     error InvalidTerms(string field);

@@ -8,6 +8,8 @@ import {IERC1404} from "../interfaces/IERC1404.sol";
 import {IERC1643} from "../interfaces/IERC1643.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {InvestorRegistry} from "../registry/InvestorRegistry.sol";
+import {BondERC20} from "./BondERC20.sol";
+import {BondHook} from "./BondHook.sol";
 import {BondLedger} from "./BondLedger.sol";
 import {RestrictionCodes as RC} from "./RestrictionCodes.sol";
 
@@ -24,7 +26,7 @@ import {RestrictionCodes as RC} from "./RestrictionCodes.sol";
 /// paid for this address, so the transfer check's registry call finds it warm (EIP-2929) and costs
 /// 100 gas instead of 2,600. Registry functions run only here on the registry's storage; bond
 /// functions run only in clones.
-contract BondToken is InvestorRegistry, BondLedger, IERC1404 {
+contract BondToken is InvestorRegistry, BondERC20, BondLedger, IERC1404 {
     /// @notice The servicing half of every bond.
     address public immutable servicing;
     address private immutable _self;
@@ -120,6 +122,16 @@ contract BondToken is InvestorRegistry, BondLedger, IERC1404 {
             if iszero(ok) { revert(0, returndatasize()) }
             return(0, returndatasize())
         }
+    }
+
+    /// @dev The hook, with its lean common case first (see {BondLedger-_tryFastTransfer}): only
+    /// this half of the bond makes plain transfers.
+    function _update(address from, address to, uint256 value, uint8 mode)
+        internal
+        override(BondHook, BondLedger)
+    {
+        if (mode == MODE_TRANSFER && _tryFastTransfer(from, to, value)) return;
+        super._update(from, to, value, mode);
     }
 
     modifier onlyBond() {

@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {InvestorRecord} from "../registry/InvestorRecord.sol";
-import {BondERC20} from "./BondERC20.sol";
+import {BondHook} from "./BondHook.sol";
 import {RestrictionCodes as RC} from "./RestrictionCodes.sol";
 import {RulesCodec} from "./RulesCodec.sol";
 
@@ -17,7 +17,7 @@ import {RulesCodec} from "./RulesCodec.sol";
 /// 1 = allowedClasses (0-31) | lockupUntil (32-71) | maxHolders (72-103) | countryMode (104-111)
 ///     | perInvestor (112-119) | regionCount (120-127);
 /// 2-5 = the 1024-bit country bitmap; 6 = up to eight 32-bit region codes.
-abstract contract TransferRestrictions is BondERC20, AccessControlUpgradeable {
+abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
     using InvestorRecord for uint256;
 
     uint256 internal constant RULE_WORDS = 7;
