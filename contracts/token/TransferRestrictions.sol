@@ -135,25 +135,14 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
     /// registered, not suspended, KYC-valid, not frozen and of an allowed class, country and region,
     /// a trading-unit multiple and enough balance.
     function _checkForced(address from, address to, uint256 value, Ctx memory c) internal view returns (uint8) {
-        uint256 state = _state;
-        c.state = state;
-        if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
-        if (to == address(0) || to == address(this) || to == from) return RC.INVALID_RECIPIENT;
-        (uint256 rf, uint256 rt) = _recordsOf(from, to);
-        c.fromRec = rf;
-        c.toRec = rt;
-        uint8 code = _checkRecipientIdentity(rt);
+        uint8 code = _checkAgentParties(from, to, c);
         if (code != RC.SUCCESS) return code;
-        uint256 fa = _accounts[from];
-        uint256 ta = _accounts[to];
-        c.fromAcct = fa;
-        c.toAcct = ta;
-        if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
-        (uint256 rp, uint256 w0, uint256 w1) = _loadRules(state);
+        if (c.toAcct & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
+        (uint256 rp, uint256 w0, uint256 w1) = _loadRules(c.state);
         c.w1 = w1;
         if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
-        if (value > (fa & BALANCE_MASK)) return RC.INSUFFICIENT_BALANCE;
-        code = _recipientAttributesCode(rt, w1, rp);
+        if (value > (c.fromAcct & BALANCE_MASK)) return RC.INSUFFICIENT_BALANCE;
+        code = _recipientAttributesCode(c.toRec, w1, rp);
         if (code != RC.SUCCESS) return code;
         _loadInvestorUnits(w1, c);
         return RC.SUCCESS;
@@ -164,6 +153,17 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
     /// (pause, freezes, lock-up, limits, the lost wallet's KYC) is passed over, since the investor
     /// and the holding do not change. The caller checks that both wallets share the investor id.
     function _checkRecovery(address from, address to, Ctx memory c) internal view returns (uint8) {
+        uint8 code = _checkAgentParties(from, to, c);
+        if (code != RC.SUCCESS) return code;
+        c.w1 = _ruleWord(c.state, 1);
+        _loadInvestorUnits(c.w1, c);
+        return RC.SUCCESS;
+    }
+
+    /// @dev What forced transfers and recoveries share: the bond not closed, a recipient other
+    /// than the sender, the zero address and the bond, who is registered, not suspended and
+    /// KYC-valid; loads the state, both records and both accounts into `c`
+    function _checkAgentParties(address from, address to, Ctx memory c) private view returns (uint8) {
         uint256 state = _state;
         c.state = state;
         if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
@@ -175,8 +175,6 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
         if (code != RC.SUCCESS) return code;
         c.fromAcct = _accounts[from];
         c.toAcct = _accounts[to];
-        c.w1 = _ruleWord(state, 1);
-        _loadInvestorUnits(c.w1, c);
         return RC.SUCCESS;
     }
 
