@@ -326,17 +326,8 @@ class Bond(ContractClient):
                 units = target - held if already_minted == "top_up" else (0 if held else target)
             if units > 0:
                 pending.append((who, units))
-        for who, units in pending:
-            self._refuse(self._detect(ZERO_ADDRESS, who, units), ZERO_ADDRESS, who, units)
-        receipts: list[TxReceipt] = []
-        done = 0
-        for chunk in chunks(pending, chunk_size):
-            receipts.append(self._transact(signer, "mintBatch", [w for w, _ in chunk],
-                                           [u for _, u in chunk]))
-            done += len(chunk)
-            if progress is not None:
-                progress(done, len(pending))
-        return receipts
+        return self._checked_batches(signer, "mintBatch", ZERO_ADDRESS, pending, chunk_size,
+                                     progress)
 
     # -- holders -----------------------------------------------------------------------------
 
@@ -363,12 +354,19 @@ class Bond(ContractClient):
         lines = [(address_arg(wallet, f"transfers[{i}] wallet"),
                   self.to_units(amount, what=f"transfers[{i}] amount"))
                  for i, (wallet, amount) in enumerate(transfers)]
+        return self._checked_batches(signer, "batchTransfer", sender, lines, chunk_size, progress)
+
+    def _checked_batches(self, signer: LocalAccount, function: str, sender: str,
+                         lines: Sequence[tuple[str, int]], chunk_size: int,
+                         progress: Progress | None) -> list[TxReceipt]:
+        """Check every line from ``sender`` (the zero address for mints) first, then send them
+        ``chunk_size`` per call of ``function(wallets, units)``, reporting progress by lines."""
         for who, units in lines:
             self._refuse(self._detect(sender, who, units), sender, who, units)
         receipts: list[TxReceipt] = []
         done = 0
         for chunk in chunks(lines, chunk_size):
-            receipts.append(self._transact(signer, "batchTransfer", [w for w, _ in chunk],
+            receipts.append(self._transact(signer, function, [w for w, _ in chunk],
                                            [u for _, u in chunk]))
             done += len(chunk)
             if progress is not None:
