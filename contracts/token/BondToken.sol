@@ -112,6 +112,7 @@ contract BondToken is InvestorRegistry, BondERC20, BondLedger, IERC1404 {
     fallback() external {
         if (address(this) == _self) {
             if (msg.data.length == 64) _answerRecordsQuery();
+            if (msg.data.length == 32) _answerRecordQuery();
             revert NotABond();
         }
         address target = servicing;

@@ -112,7 +112,7 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
         uint8 code = _checkOpen(to, c);
         if (code != RC.SUCCESS) return code;
         uint256 state = c.state;
-        uint256 rt = _registry().recordOf(to);
+        uint256 rt = _recordOf(to);
         c.toRec = rt;
         code = _checkRecipientIdentity(rt);
         if (code != RC.SUCCESS) return code;
@@ -272,6 +272,20 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
             }
             ra := mload(p)
             rb := mload(add(p, 0x20))
+        }
+    }
+
+    /// @dev The registry's packed record of one wallet, by the raw query for one wallet (see
+    /// {InvestorRegistry-_answerRecordQuery}).
+    function _recordOf(address a) internal view returns (uint256 ra) {
+        address reg = address(_registry());
+        assembly ("memory-safe") {
+            mstore(0, a)
+            if iszero(staticcall(gas(), reg, 0, 0x20, 0, 0x20)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+            ra := mload(0)
         }
     }
 
