@@ -96,7 +96,7 @@ $(BROWNIE_STAMP): pyproject.toml scripts/unmet_requirements.py
 brownie: $(BROWNIE_STAMP) node_modules
 	$(BROWNIE_ENV) scripts/brownie-setup.sh
 	$(BROWNIE_ENV) $(BROWNIE) compile
-	$(BROWNIE_ENV) $(BROWNIE) run scripts/deploy_bond.py --network development
+	$(BROWNIE_ENV) scripts/brownie-run.sh scripts/deploy_bond.py --network development
 
 # -- housekeeping ------------------------------------------------------------------------------
 
