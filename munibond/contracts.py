@@ -164,8 +164,9 @@ def merge_abis(*abis: ABI) -> tuple[dict[str, Any], ...]:
 
 @functools.cache
 def bond_abi() -> tuple[dict[str, Any], ...]:
-    """ABI of a bond clone: ``BondToken`` and ``BondServicing`` merged (cached)."""
-    return merge_abis(load_artifact("BondToken").abi, load_artifact("BondServicing").abi)
+    """ABI of a bond clone: ``BondToken``, ``BondServicing`` and ``BondCoupons`` merged (cached)."""
+    return merge_abis(load_artifact("BondToken").abi, load_artifact("BondServicing").abi,
+                      load_artifact("BondCoupons").abi)
 
 
 @functools.cache

@@ -97,6 +97,7 @@ __all__ = [
     "ensure_platform",
     "file_sha256",
     "genesis_hash",
+    "created_address",
     "immutable_offsets",
     "load_bond",
     "load_platform",
@@ -313,6 +314,15 @@ def _raw_artifact(name: str) -> Mapping[str, Any]:
     except (OSError, ValueError):
         return {}
     return raw if isinstance(raw, dict) else {}
+
+
+def created_address(deployer: str, nonce: int) -> str:
+    """The address a contract at ``deployer`` gives the contract it creates with ``nonce`` (a
+    contract's nonce starts at 1): keccak256(rlp([deployer, nonce]))[12:]."""
+    import rlp
+    from eth_utils import keccak, to_bytes
+
+    return to_checksum_address(keccak(rlp.encode([to_bytes(hexstr=deployer), nonce]))[12:])
 
 
 def immutable_offsets(artifact: Artifact) -> tuple[tuple[int, int], ...]:
@@ -775,8 +785,9 @@ def _deploy_platform(chain: Chain, signer: LocalAccount, network: str, *,
                                           registrar=registrar_address, creator=creator_address,
                                           settlement=mock)
     contracts: dict[str, Any] = {}
+    coupons = created_address(addresses.servicing, 1)
     expected: dict[str, list[int | str]] = {
-        "servicing": [],
+        "servicing": [coupons],
         "implementation": [addresses.servicing, addresses.implementation],
         "factory": [addresses.implementation],
     }
@@ -784,6 +795,12 @@ def _deploy_platform(chain: Chain, signer: LocalAccount, network: str, *,
         contracts[key] = _contract_entry(chain, artifact=artifact, address=getattr(addresses, key),
                                          deployment=addresses.deployment(key),
                                          expected_immutables=expected[key])
+    # BondServicing creates the bonds' payments module in its constructor (its first CREATE)
+    servicing_deployment = addresses.deployment("servicing")
+    contracts["coupons"] = _contract_entry(chain, artifact="BondCoupons", address=coupons,
+                                           deployment=servicing_deployment,
+                                           expected_immutables=[])
+    contracts["coupons"]["gas_used"] = None
     if mock is not None:
         if addresses.settlement_token is None:
             raise DeploymentError("a mock settlement token was asked for but none was deployed")
@@ -1196,7 +1213,7 @@ def summary_lines(network: str, root: str | os.PathLike[str] = DEFAULT_ROOT) -> 
     contracts = record.get("contracts") or {}
     lines.append(f"platform on {network} (chain id {record.get('chain_id')}), recorded "
                  f"{record.get('created_at')}:")
-    for key in ("servicing", "implementation", "factory", "settlement_token"):
+    for key in ("servicing", "coupons", "implementation", "factory", "settlement_token"):
         entry = contracts.get(key)
         if isinstance(entry, Mapping):
             kind = entry.get("contract") or "external"

@@ -26,6 +26,7 @@ from munibond.deploy import (
     BOND_FORMAT,
     PLATFORM_FORMAT,
     check_code,
+    created_address,
     clone_code,
     decode_rule_words,
     ensure_bond,
@@ -135,7 +136,14 @@ def test_records_are_written_and_describe_the_chain(chain: Chain, deployer: Sign
     def word(address: str) -> str:
         return "0x" + "00" * 12 + address[2:].lower()
 
-    assert contracts["servicing"]["immutables"] == []
+    # BondServicing's one immutable: the payments module it created (its first CREATE, nonce 1)
+    coupons = created_address(platform.addresses.servicing, 1)
+    assert contracts["servicing"]["immutables"] == [word(coupons)]
+    assert contracts["coupons"]["address"] == coupons
+    assert contracts["coupons"]["contract"] == "BondCoupons"
+    assert contracts["coupons"]["matches_artifact"] is True
+    assert contracts["coupons"]["immutables"] == []
+    assert bytes(chain.w3.eth.get_code(coupons)) != b""
     assert sorted(contracts["implementation"]["immutables"]) == sorted(
         [word(platform.addresses.servicing), word(platform.addresses.implementation)])
     assert contracts["factory"]["immutables"] == [word(platform.addresses.implementation)]
@@ -459,8 +467,10 @@ def test_check_code_masks_immutables_only() -> None:
     bad = check_code(bytes(flipped), artifact, expected_immutables=[implementation])
     assert not bad.matches and "differs from the artifact" in bad.problem
     assert "no code" in check_code(b"", artifact).problem
-    # BondServicing has no immutables at all
-    assert immutable_offsets(load_artifact("BondServicing")) == ()
+    # BondServicing's only immutable is the address of the payments module it creates, read in
+    # two places (its getter and the fallback); the payments module has none
+    assert len(immutable_offsets(load_artifact("BondServicing"))) == 2
+    assert immutable_offsets(load_artifact("BondCoupons")) == ()
 
 
 def test_clone_code_round_trip() -> None:

@@ -77,7 +77,7 @@ abstract contract AgentOperations is BondLedger {
     error ReasonRequired();
 
     /// @notice Pauses transfers and mints (agent operations still work and say so in their events).
-    function pause() external onlyRole(PAUSER_ROLE) {
+    function pause() external onlyRole(ROLE_PAUSER) {
         uint256 state = _state;
         if (state & STATE_PAUSED != 0) revert AlreadyInState();
         _state = state | STATE_PAUSED;
@@ -85,7 +85,7 @@ abstract contract AgentOperations is BondLedger {
     }
 
     /// @notice Resumes transfers and mints.
-    function unpause() external onlyRole(PAUSER_ROLE) {
+    function unpause() external onlyRole(ROLE_PAUSER) {
         uint256 state = _state;
         if (state & STATE_PAUSED == 0) revert AlreadyInState();
         _state = state & ~STATE_PAUSED;
@@ -101,7 +101,7 @@ abstract contract AgentOperations is BondLedger {
     /// @notice Freezes or unfreezes a wallet as a whole: a frozen wallet neither sends nor receives.
     /// @param wallet the wallet
     /// @param frozen true to freeze, false to unfreeze
-    function setWalletFrozen(address wallet, bool frozen) external onlyRole(TRANSFER_AGENT_ROLE) {
+    function setWalletFrozen(address wallet, bool frozen) external onlyRole(ROLE_TRANSFER_AGENT) {
         uint256 a = _accounts[wallet];
         if ((a & ACCOUNT_WALLET_FROZEN != 0) == frozen) revert AlreadyInState();
         _accounts[wallet] = frozen ? a | ACCOUNT_WALLET_FROZEN : a & ~ACCOUNT_WALLET_FROZEN;
@@ -111,7 +111,7 @@ abstract contract AgentOperations is BondLedger {
     /// @notice Freezes `amount` more units of `wallet`'s balance.
     /// @param wallet the wallet
     /// @param amount units to freeze (frozen units may not exceed the balance)
-    function freezeTokens(address wallet, uint256 amount) external onlyRole(TRANSFER_AGENT_ROLE) {
+    function freezeTokens(address wallet, uint256 amount) external onlyRole(ROLE_TRANSFER_AGENT) {
         uint256 a = _accounts[wallet];
         uint256 frozen = _frozen(a);
         uint256 free = (a & BALANCE_MASK) - frozen;
@@ -123,7 +123,7 @@ abstract contract AgentOperations is BondLedger {
     /// @notice Releases `amount` of `wallet`'s frozen units.
     /// @param wallet the wallet
     /// @param amount units to release
-    function unfreezeTokens(address wallet, uint256 amount) external onlyRole(TRANSFER_AGENT_ROLE) {
+    function unfreezeTokens(address wallet, uint256 amount) external onlyRole(ROLE_TRANSFER_AGENT) {
         uint256 a = _accounts[wallet];
         uint256 frozen = _frozen(a);
         if (amount == 0 || amount > frozen) revert FreezeAmountInvalid(wallet, amount, frozen);
@@ -149,7 +149,7 @@ abstract contract AgentOperations is BondLedger {
     /// @param reason why, for the record (required)
     function forcedTransfer(address from, address to, uint256 amount, string calldata reason)
         external
-        onlyRole(TRANSFER_AGENT_ROLE)
+        onlyRole(ROLE_TRANSFER_AGENT)
     {
         if (bytes(reason).length == 0) revert ReasonRequired();
         _forced(from, to, amount, reason);
@@ -165,7 +165,7 @@ abstract contract AgentOperations is BondLedger {
         address[] calldata to,
         uint256[] calldata amounts,
         string calldata reason
-    ) external onlyRole(TRANSFER_AGENT_ROLE) {
+    ) external onlyRole(ROLE_TRANSFER_AGENT) {
         if (bytes(reason).length == 0) revert ReasonRequired();
         if (from.length != to.length) revert LengthMismatch(from.length, to.length);
         if (from.length != amounts.length) revert LengthMismatch(from.length, amounts.length);
@@ -181,7 +181,7 @@ abstract contract AgentOperations is BondLedger {
     /// @param reason why, for the record (required)
     function recoverWallet(address lostWallet, address newWallet, string calldata reason)
         external
-        onlyRole(TRANSFER_AGENT_ROLE)
+        onlyRole(ROLE_TRANSFER_AGENT)
     {
         if (bytes(reason).length == 0) revert ReasonRequired();
         (uint256 rl, uint256 rn) = _registry().recordsOf(lostWallet, newWallet);

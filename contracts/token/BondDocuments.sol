@@ -26,7 +26,7 @@ abstract contract BondDocuments is BondStorage, AccessControlUpgradeable, IERC16
     bytes32[] private _documentNames;
 
     /// @inheritdoc IERC1643
-    function setDocument(bytes32 name_, string calldata uri, bytes32 documentHash) external onlyRole(ISSUER_ROLE) {
+    function setDocument(bytes32 name_, string calldata uri, bytes32 documentHash) external onlyRole(ROLE_ISSUER) {
         if (name_ == bytes32(0) || bytes(uri).length == 0) revert InvalidDocument();
         Document storage d = _documents[name_];
         if (d.position == 0) {
@@ -40,7 +40,7 @@ abstract contract BondDocuments is BondStorage, AccessControlUpgradeable, IERC16
     }
 
     /// @inheritdoc IERC1643
-    function removeDocument(bytes32 name_) external onlyRole(ISSUER_ROLE) {
+    function removeDocument(bytes32 name_) external onlyRole(ROLE_ISSUER) {
         Document storage d = _documents[name_];
         uint256 position = d.position;
         if (position == 0) revert DocumentNotFound(name_);

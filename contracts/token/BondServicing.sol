@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
 import {AgentOperations} from "./AgentOperations.sol";
+import {BondCoupons} from "./BondCoupons.sol";
 import {BondDocuments} from "./BondDocuments.sol";
 import {BondTerms} from "./BondTerms.sol";
 import {RulesCodec} from "./RulesCodec.sol";
@@ -11,9 +12,13 @@ import {RulesCodec} from "./RulesCodec.sol";
 /// @notice The servicing half of every bond: initialisation, terms, rules, transfer-agent
 /// operations, documents and the less frequent views. A bond clone reaches it through
 /// {BondToken}'s fallback (a second delegatecall), so it runs on the clone's storage; keeping it out
-/// of {BondToken} keeps the transfer path's contract small and leaves room for the coupon and
-/// redemption work.
+/// of {BondToken} keeps the transfer path's contract small. Payment administration (schedule,
+/// funding, tax, call) is one step further, in {BondCoupons}, reached through this fallback.
 contract BondServicing is BondTerms, AgentOperations, BondDocuments {
+    /// @notice The payments module of every bond (schedule, funding, tax, call), created with
+    /// this contract and reached through its fallback on the clone's storage.
+    address public immutable coupons;
+
     /// @notice Emitted once, when the clone is initialised.
     /// @param registry the investor registry the bond reads
     /// @param rules the transfer rules the bond was created with
@@ -29,7 +34,44 @@ contract BondServicing is BondTerms, AgentOperations, BondDocuments {
     error InvalidRoleHolder(bytes32 role);
 
     constructor() {
+        coupons = address(new BondCoupons());
         _disableInitializers();
+    }
+
+    /// @notice Everything else a bond does about payments is in {BondCoupons}: delegate to it.
+    fallback() external {
+        address target = coupons;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
+    /// @notice Role that mints (allots) and manages documents.
+    /// @return the role id, keccak256("ISSUER_ROLE")
+    function ISSUER_ROLE() external pure returns (bytes32) {
+        return ROLE_ISSUER;
+    }
+
+    /// @notice Role of the transfer agent (freezes, forced transfers, recovery).
+    /// @return the role id, keccak256("TRANSFER_AGENT_ROLE")
+    function TRANSFER_AGENT_ROLE() external pure returns (bytes32) {
+        return ROLE_TRANSFER_AGENT;
+    }
+
+    /// @notice Role that may pause and unpause transfers and mints.
+    /// @return the role id, keccak256("PAUSER_ROLE")
+    function PAUSER_ROLE() external pure returns (bytes32) {
+        return ROLE_PAUSER;
+    }
+
+    /// @notice Role of the paying agent: funds periods, pays holders in batches, remits tax.
+    /// @return the role id, keccak256("PAYING_AGENT_ROLE")
+    function PAYING_AGENT_ROLE() external pure returns (bytes32) {
+        return ROLE_PAYING_AGENT;
     }
 
     /// @notice Initialises a clone: terms and roles; the rules are the clone's immutable arguments
@@ -38,13 +80,13 @@ contract BondServicing is BondTerms, AgentOperations, BondDocuments {
     /// @param roles the first holder of each role
     function initialize(Terms calldata t, Roles calldata roles) external initializer {
         if (roles.admin == address(0)) revert InvalidRoleHolder(DEFAULT_ADMIN_ROLE);
-        if (roles.issuer == address(0)) revert InvalidRoleHolder(ISSUER_ROLE);
-        if (roles.transferAgent == address(0)) revert InvalidRoleHolder(TRANSFER_AGENT_ROLE);
-        if (roles.pauser == address(0)) revert InvalidRoleHolder(PAUSER_ROLE);
+        if (roles.issuer == address(0)) revert InvalidRoleHolder(ROLE_ISSUER);
+        if (roles.transferAgent == address(0)) revert InvalidRoleHolder(ROLE_TRANSFER_AGENT);
+        if (roles.pauser == address(0)) revert InvalidRoleHolder(ROLE_PAUSER);
         _grantRole(DEFAULT_ADMIN_ROLE, roles.admin);
-        _grantRole(ISSUER_ROLE, roles.issuer);
-        _grantRole(TRANSFER_AGENT_ROLE, roles.transferAgent);
-        _grantRole(PAUSER_ROLE, roles.pauser);
+        _grantRole(ROLE_ISSUER, roles.issuer);
+        _grantRole(ROLE_TRANSFER_AGENT, roles.transferAgent);
+        _grantRole(ROLE_PAUSER, roles.pauser);
         _setTerms(t);
         Rules memory r = rules();
         if (r.tradingUnit == 0 || t.denomination % r.tradingUnit != 0) {

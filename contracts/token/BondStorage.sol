@@ -11,21 +11,33 @@ pragma solidity ^0.8.24;
 ///   0-127   total supply (token units)
 ///   128-159 number of holders (wallets, or investors when the rules say perInvestor)
 ///   160-199 maturity date (unix time)
-///   200-207 flags: PAUSED, CLOSED, RULES_AMENDED, ISSUED
-///   208-255 reserved for the coupon schedule cursor (next issue)
+///   200-207 flags: PAUSED, CLOSED, RULES_AMENDED, ISSUED, SCHEDULED, FINAL_DUE, ALL_RECORDED
+///   208-215 periods recorded: how many payment periods' record times the bond has passed
+///   216-255 next record time: the record time of the first period not yet recorded (the final
+///           period's once every period is recorded; the maturity when there is no schedule, so
+///           that it is never after the maturity)
 ///
 /// Account word `_accounts[wallet]`:
 ///   0-103   balance (token units)
 ///   104-207 frozen part of the balance (token units)
-///   208-215 flags: WALLET_FROZEN
-///   216-255 reserved for per-holder coupon state (next issue)
+///   208-215 flags: WALLET_FROZEN, ARREARS (entitlements kept in `_arrears`)
+///   216-223 coupon cursor: the periods before it are settled for this wallet (paid, or their
+///           holding kept in `held` or `_arrears`); from it on, the holding is the balance
+///   224-255 held: units held at the record time of period cursor-1, not yet paid (0 = nothing)
+///
+/// Period word `_periods[p]` (see {CouponMath}): record time, payment time, coupon and principal
+/// per unit of face, flags FUNDED, FINAL, SWEPT, TAX_FIXED and the two rounding exponents.
 abstract contract BondStorage {
-    /// @notice Role that mints (allots) and manages documents.
-    bytes32 public constant ISSUER_ROLE = keccak256("ISSUER_ROLE");
-    /// @notice Role of the transfer agent (freezes, forced transfers, recovery).
-    bytes32 public constant TRANSFER_AGENT_ROLE = keccak256("TRANSFER_AGENT_ROLE");
-    /// @notice Role that may pause and unpause transfers and mints.
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @dev Role ids (their getters, ISSUER_ROLE() and so on, are in {BondServicing}: kept out of
+    /// the token's dispatcher, which every transfer walks). The issuer mints (allots) and manages
+    /// documents.
+    bytes32 internal constant ROLE_ISSUER = keccak256("ISSUER_ROLE");
+    /// @dev Role of the transfer agent (freezes, forced transfers, recovery).
+    bytes32 internal constant ROLE_TRANSFER_AGENT = keccak256("TRANSFER_AGENT_ROLE");
+    /// @dev Role that may pause and unpause transfers and mints.
+    bytes32 internal constant ROLE_PAUSER = keccak256("PAUSER_ROLE");
+    /// @dev Role of the paying agent: funds periods, pays holders in batches, remits tax.
+    bytes32 internal constant ROLE_PAYING_AGENT = keccak256("PAYING_AGENT_ROLE");
 
     /// @notice Array arguments of a batch call differ in length.
     /// @param a length of the first array
@@ -40,10 +52,21 @@ abstract contract BondStorage {
     uint256 internal constant STATE_CLOSED = 1 << 201;
     uint256 internal constant STATE_RULES_AMENDED = 1 << 202;
     uint256 internal constant STATE_ISSUED = 1 << 203;
+    uint256 internal constant STATE_SCHEDULED = 1 << 204;
+    uint256 internal constant STATE_FINAL_DUE = 1 << 205;
+    uint256 internal constant STATE_ALL_RECORDED = 1 << 206;
+    uint256 internal constant RECORDED_SHIFT = 208;
+    uint256 internal constant NEXT_RECORD_SHIFT = 216;
 
     uint256 internal constant BALANCE_MASK = (1 << 104) - 1;
     uint256 internal constant FROZEN_SHIFT = 104;
     uint256 internal constant ACCOUNT_WALLET_FROZEN = 1 << 208;
+    uint256 internal constant ACCOUNT_ARREARS = 1 << 209;
+    uint256 internal constant CURSOR_SHIFT = 216;
+    uint256 internal constant HELD_SHIFT = 224;
+    uint256 internal constant MAX_HELD = type(uint32).max;
+    /// @dev the bits of an account word below the coupon cursor (balance, frozen, flags)
+    uint256 internal constant ACCOUNT_LOW = (1 << CURSOR_SHIFT) - 1;
     /// @dev the largest balance (and so supply, volume, cap) an account word can hold
     uint256 internal constant MAX_UNITS = BALANCE_MASK;
 
@@ -62,6 +85,32 @@ abstract contract BondStorage {
     /// rules only): fixed when the wallet first receives units, so that a later change of the
     /// wallet's registry record cannot unbalance the per-investor totals
     mapping(address wallet => uint64 investorId) internal _countedAs;
+
+    // ------------------------------------------------------------------ payments (coupons, principal)
+    /// @dev the payment periods, packed (see {CouponMath}); a zero word means no such period
+    mapping(uint256 period => uint256 word) internal _periods;
+    /// @dev what was paid per period, in rounding units: coupon gross 0-63, national tax 64-127,
+    /// local tax 128-191, principal 192-255
+    mapping(uint256 period => uint256 word) internal _periodPaid;
+    /// @dev funding per period: funded settlement units 0-127, units outstanding at the record
+    /// time 128-231 (kept once the supply changes after the record time)
+    mapping(uint256 period => uint256 word) internal _periodFunds;
+    /// @dev after payment: tax remitted 0-127 and unclaimed funds returned 128-255 (settlement units)
+    mapping(uint256 period => uint256 word) internal _periodClosed;
+    /// @dev tax rates a period keeps once payable, when the rates changed after it became payable
+    mapping(uint256 period => uint256[2] rates) internal _periodTaxRates;
+    /// @dev settlement token 0-159, withholding rates of tax categories 0-2 (32 bits each from 160)
+    uint256 internal _payConfig;
+    /// @dev withholding rates of tax categories 3-10 (32 bits each)
+    uint256 internal _taxRatesHigh;
+    /// @dev period count 0-7, supply-snapshot cursor 8-15, claim window 16-55, call notice 56-95
+    uint256 internal _payTerms;
+    /// @dev where withheld tax is remitted
+    address internal _taxAccount;
+    /// @dev units held at record times whose payment is still due, by wallet and period
+    mapping(address wallet => mapping(uint256 period => uint256 units)) internal _arrears;
+    /// @dev bit p set: `_arrears[wallet][p]` is due
+    mapping(address wallet => uint256 mask) internal _arrearsMask;
 
     function _balance(uint256 account) internal pure returns (uint256) {
         return account & BALANCE_MASK;

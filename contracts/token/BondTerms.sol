@@ -160,8 +160,11 @@ abstract contract BondTerms is BondStorage, IBondTerms, AccessControlUpgradeable
         _denomination = t.denomination;
         _issueVolumeUnits = t.issueVolume;
         _redemptionPrice = t.redemptionPrice;
-        uint256 state = _state;
-        _state = (state & ~(uint256(type(uint40).max) << MATURITY_SHIFT)) | (uint256(t.maturityDate) << MATURITY_SHIFT);
+        // (re)setting the terms drops a payment schedule set before: it must fit the new terms
+        uint256 state = _state
+            & ~((uint256(type(uint40).max) << MATURITY_SHIFT) | STATE_SCHEDULED | STATE_FINAL_DUE | (type(uint256).max << RECORDED_SHIFT));
+        // without a schedule the next record time is the maturity (see {BondLedger-_tryFastTransfer})
+        _state = state | (uint256(t.maturityDate) << MATURITY_SHIFT) | (uint256(t.maturityDate) << NEXT_RECORD_SHIFT);
         emit TermsSet(t, msg.sender);
     }
 }

@@ -11,6 +11,7 @@ import {InvestorRegistry} from "../registry/InvestorRegistry.sol";
 import {BondERC20} from "./BondERC20.sol";
 import {BondHook} from "./BondHook.sol";
 import {BondLedger} from "./BondLedger.sol";
+import {CouponPayments} from "./CouponPayments.sol";
 import {RestrictionCodes as RC} from "./RestrictionCodes.sol";
 
 /// @title BondToken
@@ -26,7 +27,7 @@ import {RestrictionCodes as RC} from "./RestrictionCodes.sol";
 /// paid for this address, so the transfer check's registry call finds it warm (EIP-2929) and costs
 /// 100 gas instead of 2,600. Registry functions run only here on the registry's storage; bond
 /// functions run only in clones.
-contract BondToken is InvestorRegistry, BondERC20, BondLedger, IERC1404 {
+contract BondToken is InvestorRegistry, BondERC20, CouponPayments, IERC1404 {
     /// @notice The servicing half of every bond.
     address public immutable servicing;
     address private immutable _self;
@@ -47,14 +48,14 @@ contract BondToken is InvestorRegistry, BondERC20, BondLedger, IERC1404 {
     /// @notice Mints (allots) `amount` units to an eligible investor.
     /// @param to the investor's wallet
     /// @param amount units to mint
-    function mint(address to, uint256 amount) external onlyBond onlyRole(ISSUER_ROLE) {
+    function mint(address to, uint256 amount) external onlyBond onlyRole(ROLE_ISSUER) {
         _update(address(0), to, amount, MODE_MINT);
     }
 
     /// @notice Mints to many investors (the caller chooses the batch size); all or nothing.
     /// @param to the wallets
     /// @param amounts units for each
-    function mintBatch(address[] calldata to, uint256[] calldata amounts) external onlyBond onlyRole(ISSUER_ROLE) {
+    function mintBatch(address[] calldata to, uint256[] calldata amounts) external onlyBond onlyRole(ROLE_ISSUER) {
         if (to.length != amounts.length) revert LengthMismatch(to.length, amounts.length);
         for (uint256 i; i < to.length; ++i) {
             _update(address(0), to[i], amounts[i], MODE_MINT);

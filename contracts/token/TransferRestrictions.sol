@@ -84,11 +84,11 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
     /// @dev the bond open for transfers and mints (not closed, not paused, not matured) and a
     /// valid recipient; loads the bond state into `c`
     function _checkOpen(address to, Ctx memory c) private view returns (uint8) {
-        uint256 state = _state;
+        uint256 state = _advance(_state);
         c.state = state;
         if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
         if (state & STATE_PAUSED != 0) return RC.PAUSED;
-        if (block.timestamp >= _maturity(state)) return RC.BOND_MATURED;
+        if (block.timestamp >= _maturity(state) || _finalRecorded(state)) return RC.BOND_MATURED;
         if (to == address(0) || to == address(this)) return RC.INVALID_RECIPIENT;
         return RC.SUCCESS;
     }
@@ -138,6 +138,8 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
         uint8 code = _checkAgentParties(from, to, c);
         if (code != RC.SUCCESS) return code;
         if (c.toAcct & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
+        // after the final record time the holders of record are fixed: units no longer move
+        if (_finalRecorded(c.state)) return RC.BOND_MATURED;
         (uint256 rp, uint256 w0, uint256 w1) = _loadRules(c.state);
         c.w1 = w1;
         if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
@@ -155,7 +157,21 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
     function _checkRecovery(address from, address to, Ctx memory c) internal view returns (uint8) {
         uint8 code = _checkAgentParties(from, to, c);
         if (code != RC.SUCCESS) return code;
+        // after the final record time a lost wallet's whole position (units and what is owed on
+        // them) moves only to an unused wallet, so that nothing is merged into a holding of record
+        if (_finalRecorded(c.state) && c.toAcct != 0) return RC.INVALID_RECIPIENT;
         c.w1 = _ruleWord(c.state, 1);
+        _loadInvestorUnits(c.w1, c);
+        return RC.SUCCESS;
+    }
+
+    /// @dev A redemption burn: no transfer rule applies (the payment decided it); loads what the
+    /// hook needs.
+    function _checkBurn(address from, Ctx memory c) internal view returns (uint8) {
+        uint256 state = _advance(_state);
+        c.state = state;
+        c.fromAcct = _accounts[from];
+        c.w1 = _ruleWord(state, 1);
         _loadInvestorUnits(c.w1, c);
         return RC.SUCCESS;
     }
@@ -164,7 +180,7 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
     /// than the sender, the zero address and the bond, who is registered, not suspended and
     /// KYC-valid; loads the state, both records and both accounts into `c`
     function _checkAgentParties(address from, address to, Ctx memory c) private view returns (uint8) {
-        uint256 state = _state;
+        uint256 state = _advance(_state);
         c.state = state;
         if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
         if (to == address(0) || to == address(this) || to == from) return RC.INVALID_RECIPIENT;

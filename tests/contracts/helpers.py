@@ -112,7 +112,7 @@ def merged_abi(*names: str) -> list[dict[str, Any]]:
     return out
 
 
-BOND_ABI = merged_abi("BondToken", "BondServicing")
+BOND_ABI = merged_abi("BondToken", "BondServicing", "BondCoupons")
 
 
 def signature(entry: Mapping[str, Any]) -> str:

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {InvestorRecord} from "../registry/InvestorRecord.sol";
+import {BondLedger} from "./BondLedger.sol";
+import {CouponMath as CM} from "./CouponMath.sol";
+
+/// @title CouponPayments
+/// @notice Paying holders of record: coupons net of withholding tax, principal of amortisations,
+/// and at the end the redemption, which burns the holder's units in the same transaction. A holder
+/// claims (pull) everything payable in one call; the paying agent pays a list of holders (push).
+///
+/// Periods are paid in order. A period is payable from its payment time once fully funded; a
+/// period whose claim window closed (swept) is skipped and its entitlement forfeited. What is
+/// paid: for each period, the holding at its record time (see {CouponEntitlement}) x coupon per
+/// unit, floored to the rounding unit (the gross); the national and local tax parts at the
+/// holder's tax category's rates (read from the registry when paid), each floored; the net goes
+/// to the holder, the tax stays in the bond until the paying agent remits it.
+///
+/// Policy: a wallet frozen by the transfer agent is not paid until unfrozen (its entitlement
+/// waits); a redemption also waits while part of the holder's units is frozen. A batch payment
+/// never reverts for one payee: each payee is paid in its own sub-call, and a failure (a frozen
+/// wallet, a settlement token that refuses the payee) is evented and leaves the payee's
+/// entitlement exactly as it was, to be claimed or pushed again.
+abstract contract CouponPayments is BondLedger {
+    /// @notice Emitted for every coupon paid to a holder (amounts in settlement-token units).
+    /// @param holder the wallet paid
+    /// @param period the period
+    /// @param gross the coupon before tax
+    /// @param nationalTax national income tax withheld
+    /// @param localTax local inhabitant tax withheld
+    /// @param net paid to the holder
+    event CouponPaid(
+        address indexed holder, uint256 indexed period, uint256 gross, uint256 nationalTax, uint256 localTax, uint256 net
+    );
+
+    /// @notice Emitted for every principal payment (amortisation, call or final redemption).
+    /// @param holder the wallet paid
+    /// @param period the period
+    /// @param units units held at the record time
+    /// @param amount principal paid, in settlement-token units
+    event PrincipalPaid(address indexed holder, uint256 indexed period, uint256 units, uint256 amount);
+
+    /// @notice Emitted when a holder's entitlement to a swept period (claim window closed) lapses.
+    /// @param holder the wallet
+    /// @param period the period
+    /// @param units units held at its record time
+    event EntitlementForfeited(address indexed holder, uint256 indexed period, uint256 units);
+
+    /// @notice Emitted when one payee of a batch could not be paid; the entitlement stays.
+    /// @param holder the payee
+    /// @param reason the revert data (a custom error of this contract or of the settlement token)
+    event PaymentFailed(address indexed holder, bytes reason);
+
+    /// @notice Nothing is owed to the holder yet (no record time passed with units held).
+    /// @param holder the wallet
+    error NothingOwed(address holder);
+    /// @notice The next period owed to the holder is not payable before its payment time.
+    /// @param period the period
+    /// @param paymentTime when it becomes payable (if funded)
+    error NotYetPayable(uint256 period, uint256 paymentTime);
+    /// @notice The next period owed is due but not fully funded (see `fundingStatus`).
+    /// @param period the period
+    error PeriodNotFunded(uint256 period);
+    /// @notice `redeem` before the final period is payable to the holder.
+    /// @param holder the wallet
+    error RedemptionNotDue(address holder);
+    /// @notice The wallet is frozen: its payments wait until the transfer agent unfreezes it.
+    /// @param holder the wallet
+    error PaymentWaitsForUnfreeze(address holder);
+    /// @notice Part of the holder's units is frozen: the redemption waits until they are unfrozen.
+    /// @param holder the wallet
+    /// @param frozenUnits the frozen units
+    error RedemptionWaitsForUnfreeze(address holder, uint256 frozenUnits);
+    /// @notice The holder's tax category has no withholding rates on this bond (0-10 have).
+    /// @param holder the wallet
+    /// @param category its tax category in the registry
+    error UnknownTaxCategory(address holder, uint256 category);
+    /// @notice The settlement token refused the payment.
+    /// @param holder the payee
+    /// @param amount settlement-token units
+    error SettlementTransferFailed(address holder, uint256 amount);
+    /// @notice Only the bond itself may call this (the per-payee step of a batch).
+    error OnlySelf();
+
+    /// @dev running totals of one holder's payment
+    struct Payment {
+        address holder;
+        uint256 net;
+        uint256 periods; // periods settled (paid, forfeited or owed nothing)
+        uint256 paid; // of which something was paid or forfeited
+        uint256 category; // tax category + 1 once read from the registry
+        bool redeemed;
+        uint256 stopPeriod;
+        uint8 stop; // 0 nothing owed, 1 not yet payable, 2 not funded
+    }
+
+    uint8 private constant STOP_NOT_DUE = 1;
+    uint8 private constant STOP_NOT_FUNDED = 2;
+
+    /// @notice Pays the caller every payable period owed (coupons net of tax, principal; at the
+    /// final period the redemption, burning the caller's units). Reverts when nothing is payable,
+    /// naming the period that is not.
+    /// @return net settlement-token units paid to the caller
+    function claim() external returns (uint256 net) {
+        Payment memory pay = _payHolder(msg.sender);
+        if (pay.paid == 0 && !pay.redeemed) _revertNothing(pay);
+        return pay.net;
+    }
+
+    /// @notice Redeems the caller's units: pays everything owed including the principal of the
+    /// final period and burns the units, in one transaction. Reverts before the final period is
+    /// payable.
+    /// @return net settlement-token units paid to the caller
+    function redeem() external returns (uint256 net) {
+        Payment memory pay = _payHolder(msg.sender);
+        if (!pay.redeemed) revert RedemptionNotDue(msg.sender);
+        return pay.net;
+    }
+
+    /// @notice Pays each listed holder everything payable (the paying agent's push; the caller
+    /// chooses the batch size). Idempotent: a holder already paid is skipped at no cost beyond
+    /// reading its account. A payee that cannot be paid does not revert the batch: it is evented
+    /// ({PaymentFailed}) and keeps its entitlement.
+    /// @param holders the wallets to pay
+    /// @return paid the number of holders paid something in this call
+    function payBatch(address[] calldata holders) external onlyRole(ROLE_PAYING_AGENT) returns (uint256 paid) {
+        for (uint256 i; i < holders.length; ++i) {
+            try CouponPayments(address(this)).payFor(holders[i]) returns (uint256 periods) {
+                if (periods != 0) ++paid;
+            } catch (bytes memory reason) {
+                emit PaymentFailed(holders[i], reason);
+            }
+        }
+    }
+
+    /// @notice One payee of {payBatch}, in its own sub-call so that its failure reverts only it.
+    /// @param holder the payee
+    /// @return periods the number of periods paid to the holder (0: nothing was payable)
+    function payFor(address holder) external returns (uint256 periods) {
+        if (msg.sender != address(this)) revert OnlySelf();
+        Payment memory pay = _payHolder(holder);
+        return pay.redeemed && pay.paid == 0 ? 1 : pay.paid;
+    }
+
+    /// @dev Pays `holder` every payable period in order: units kept in arrears, then the units
+    /// held at the last settled record time, then the balance for each period recorded since.
+    function _payHolder(address holder) internal returns (Payment memory pay) {
+        pay.holder = holder;
+        uint256 acct = _accounts[holder];
+        if (acct & ACCOUNT_WALLET_FROZEN != 0) revert PaymentWaitsForUnfreeze(holder);
+        uint256 cfg = _payConfig;
+        bool open = true;
+        if (acct & ACCOUNT_ARREARS != 0) {
+            uint256 mask = _arrearsMask[holder];
+            for (uint256 p; open && mask >> p != 0; ++p) {
+                if ((mask >> p) & 1 == 0) continue;
+                open = _payPeriod(pay, cfg, p, _arrears[holder][p]);
+                if (open) {
+                    delete _arrears[holder][p];
+                    mask &= ~(1 << p);
+                }
+            }
+            _arrearsMask[holder] = mask;
+            if (mask == 0) acct &= ~ACCOUNT_ARREARS;
+        }
+        uint256 cursor = uint8(acct >> CURSOR_SHIFT);
+        uint256 held = acct >> HELD_SHIFT;
+        if (open && held != 0) {
+            open = _payPeriod(pay, cfg, cursor - 1, held);
+            if (open) held = 0;
+        }
+        uint256 balance = acct & BALANCE_MASK;
+        while (open) {
+            uint256 w = _periods[cursor];
+            if (w == 0 || block.timestamp < CM.recordTime(w)) break;
+            open = _payPeriodWord(pay, cfg, cursor, w, balance);
+            if (open) ++cursor;
+        }
+        if (pay.periods == 0) return pay;
+        _accounts[holder] = (acct & ACCOUNT_LOW) | (cursor << CURSOR_SHIFT) | (held << HELD_SHIFT);
+        if (pay.redeemed && balance != 0) {
+            uint256 frozen = _frozen(acct);
+            if (frozen != 0) revert RedemptionWaitsForUnfreeze(holder, frozen);
+            _update(holder, address(0), balance, MODE_BURN);
+        }
+        if (pay.net != 0) _payOut(address(uint160(cfg)), holder, pay.net);
+    }
+
+    function _payPeriod(Payment memory pay, uint256 cfg, uint256 p, uint256 units) private returns (bool) {
+        return _payPeriodWord(pay, cfg, p, _periods[p], units);
+    }
+
+    /// @dev pays one period of `units` held at its record time; false (and why) when it is not payable
+    function _payPeriodWord(Payment memory pay, uint256 cfg, uint256 p, uint256 w, uint256 units)
+        private
+        returns (bool)
+    {
+        if (w & CM.SWEPT != 0) {
+            ++pay.periods;
+            if (units != 0) {
+                ++pay.paid;
+                emit EntitlementForfeited(pay.holder, p, units);
+            }
+            return true;
+        }
+        if (block.timestamp < CM.paymentTime(w)) {
+            (pay.stop, pay.stopPeriod) = (STOP_NOT_DUE, p);
+            return false;
+        }
+        if (w & CM.FUNDED == 0) {
+            (pay.stop, pay.stopPeriod) = (STOP_NOT_FUNDED, p);
+            return false;
+        }
+        ++pay.periods;
+        if (w & CM.FINAL != 0) pay.redeemed = true;
+        if (units == 0) return true;
+        ++pay.paid;
+        (uint256 coupon, uint256 principal) = CM.amounts(w, units);
+        uint256 unit = CM.payUnit(w);
+        uint256 taxN;
+        uint256 taxL;
+        if (coupon != 0) {
+            uint256 rates = _ratesFor(pay, cfg, p, w);
+            taxN = coupon * uint16(rates) / CM.RATE_SCALE;
+            taxL = coupon * uint16(rates >> 16) / CM.RATE_SCALE;
+            emit CouponPaid(pay.holder, p, coupon * unit, taxN * unit, taxL * unit, (coupon - taxN - taxL) * unit);
+        }
+        if (principal != 0) emit PrincipalPaid(pay.holder, p, units, principal * unit);
+        // rounding units; none of the four sums can exceed the funded amount (< 2^64 rounding units)
+        _periodPaid[p] += coupon | (taxN << 64) | (taxL << 128) | (principal << 192);
+        pay.net += (coupon - taxN - taxL + principal) * unit;
+        return true;
+    }
+
+    /// @dev the national (low 16 bits) and local rates of the holder's tax category for period `p`
+    function _ratesFor(Payment memory pay, uint256 cfg, uint256 p, uint256 w) private view returns (uint256) {
+        uint256 category = pay.category;
+        if (category == 0) {
+            category = uint8(_recordOf(pay.holder) >> InvestorRecord.TAX_SHIFT) + 1;
+            pay.category = category;
+        }
+        --category;
+        if (category > CM.MAX_CATEGORY) revert UnknownTaxCategory(pay.holder, category);
+        uint256 word;
+        if (w & CM.TAX_FIXED != 0) word = _periodTaxRates[p][category < CM.LOW_CATEGORIES ? 0 : 1];
+        else word = category < CM.LOW_CATEGORIES ? cfg : _taxRatesHigh;
+        return uint32(word >> CM.rateShift(category));
+    }
+
+    /// @dev sends settlement tokens from the bond's escrow; reverts when the token refuses
+    function _payOut(address token, address to, uint256 amount) private {
+        (bool ok, bytes memory ret) = token.call(abi.encodeCall(IERC20.transfer, (to, amount)));
+        if (!ok || (ret.length != 0 && (ret.length < 32 || abi.decode(ret, (uint256)) != 1))) {
+            revert SettlementTransferFailed(to, amount);
+        }
+    }
+
+    function _revertNothing(Payment memory pay) private view {
+        if (pay.stop == STOP_NOT_DUE) revert NotYetPayable(pay.stopPeriod, CM.paymentTime(_periods[pay.stopPeriod]));
+        if (pay.stop == STOP_NOT_FUNDED) revert PeriodNotFunded(pay.stopPeriod);
+        revert NothingOwed(pay.holder);
+    }
+}
