@@ -10,6 +10,8 @@
 #   make lint             ruff, mypy --strict, solhint
 #   make test             lint + check-artifacts + pytest
 #   make demo / bench     scripts/demo.py / bench/gas.py
+#   make bench-scale      bench/coupon_scale.py: one coupon pushed to 10,000 holders, the payer
+#                         killed half way and re-run (a few minutes; not part of CI)
 #   make brownie          .venv-brownie (eth-brownie), brownie compile, deploy on its anvil
 #   make clean            caches and generated files (keeps the venvs, node_modules, artifacts)
 #   make distclean        clean + the venvs and node_modules
@@ -34,7 +36,7 @@ BROWNIE_ENV := PATH="$(CURDIR)/node_modules/.bin:$$PATH" SOLCX_BINARY_PATH="$(CU
 
 SOLHINT := node_modules/.bin/solhint --disc --noPoster --config .solhint.json
 
-.PHONY: venv node_modules build check-artifacts lint test demo bench brownie clean distclean
+.PHONY: venv node_modules build check-artifacts lint test demo bench bench-scale brownie clean distclean
 
 # -- environments ------------------------------------------------------------------------------
 
@@ -74,6 +76,9 @@ demo: build
 
 bench: build
 	$(PY) bench/gas.py
+
+bench-scale: build
+	$(PY) bench/coupon_scale.py
 
 # -- brownie (its own environment: it pins web3, eth-account, pytest, hypothesis) ---------------
 

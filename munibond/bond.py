@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from web3.types import TxReceipt
 
     from munibond.chain import Chain
+    from munibond.payments import Coupons, Redemption
 
 __all__ = ["AlreadyMintedPolicy", "Amount", "Bond", "BondAccount", "Document"]
 
@@ -153,9 +154,25 @@ class Bond(ContractClient):
     def _registry(self) -> Registry:
         return Registry(self.chain, str(self._call("registry")))
 
+    @functools.cached_property
+    def coupons(self) -> Coupons:
+        """Coupons: schedule, funding, claims, batch payments, withholding tax
+        (:class:`munibond.payments.Coupons`)."""
+        from munibond.payments import Coupons
+
+        return Coupons(self)
+
+    @functools.cached_property
+    def redemption(self) -> Redemption:
+        """Principal: the final redemption, amortisation and the issuer's call
+        (:class:`munibond.payments.Redemption`)."""
+        from munibond.payments import Redemption
+
+        return Redemption(self)
+
     def refresh(self) -> None:
         """Forget the cached terms and rules (after an amendment)."""
-        for name in ("_terms", "_rules"):
+        for name in ("_terms", "_rules", "coupons", "redemption"):
             self.__dict__.pop(name, None)
 
     def terms(self) -> BondTerms:

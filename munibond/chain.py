@@ -98,6 +98,11 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_RECEIPT_TIMEOUT = 120.0
 #: the estimate is multiplied by this (the state can change between estimate and mining)
 DEFAULT_GAS_MARGIN = 1.2
+#: gas added to every estimate: the chain can move between the estimate and the block that mines
+#: the transaction, and a bond's first balance change after a record time also settles each
+#: party's coupon periods (cold reads and writes the estimate did not see). Unused gas is not
+#: charged, and on a zero-gas permissioned chain it costs nothing at all.
+GAS_HEADROOM = 100_000
 
 ERROR_STRING_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
@@ -799,7 +804,7 @@ class Chain:
                                   f"(found by gas estimation)", data=data) from None
             raise ChainError(f"the node at {self.url} could not estimate gas for "
                              f"{_what(request)}: {_error_text(error)}") from None
-        gas = int(estimate * self.gas_margin)
+        gas = int(estimate * self.gas_margin) + GAS_HEADROOM
         if self._block_gas_limit is None:
             self._block_gas_limit = int(self.w3.eth.get_block("latest")["gasLimit"])
         return max(estimate, min(gas, self._block_gas_limit))

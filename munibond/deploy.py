@@ -92,12 +92,12 @@ __all__ = [
     "check_code",
     "clone_code",
     "code_hash",
+    "created_address",
     "decode_rule_words",
     "ensure_bond",
     "ensure_platform",
     "file_sha256",
     "genesis_hash",
-    "created_address",
     "immutable_offsets",
     "load_bond",
     "load_platform",
@@ -320,7 +320,8 @@ def created_address(deployer: str, nonce: int) -> str:
     """The address a contract at ``deployer`` gives the contract it creates with ``nonce`` (a
     contract's nonce starts at 1): keccak256(rlp([deployer, nonce]))[12:]."""
     import rlp
-    from eth_utils import keccak, to_bytes
+    from eth_utils.conversions import to_bytes
+    from eth_utils.crypto import keccak
 
     return to_checksum_address(keccak(rlp.encode([to_bytes(hexstr=deployer), nonce]))[12:])
 

@@ -60,6 +60,7 @@ __all__ = [
     "holders",
     "holders_at",
     "transfer_balances",
+    "wallets_ever",
 ]
 
 #: blocks per ``eth_getLogs`` request (halved automatically when a node refuses a range)
@@ -303,6 +304,25 @@ def transfer_balances(logs: Iterable[LogReceipt]) -> dict[str, int]:
         raise LedgerMismatch(f"Transfer events leave negative balances {negative}: the logs are "
                              f"incomplete (a chunk missing?) or the contract is broken")
     return {wallet: units for wallet, units in balances.items() if units}
+
+
+def wallets_ever(chain: Chain, bond: BondRef, *, from_block: int | None = None,
+                 chunk_size: int = DEFAULT_LOG_CHUNK) -> list[str]:
+    """Every wallet that ever received units of the bond (from its ``Transfer`` events), in the
+    order of first receipt: whoever may be owed a coupon or a redemption."""
+    address = _address(bond)
+    latest = _latest(chain)
+    start = creation_block(chain, address, latest=latest) if from_block is None else from_block
+    logs = fetch_logs(chain, address, from_block=start, to_block=latest,
+                      topics=[_TRANSFER_TOPIC], chunk_size=chunk_size)
+    seen: dict[str, None] = {}
+    for log in logs:
+        topics = log["topics"]
+        if len(topics) == 3 and HexBytes(topics[0]) == _TRANSFER_TOPIC:
+            recipient = _topic_address(topics[2])
+            if recipient != _ZERO:
+                seen.setdefault(recipient, None)
+    return list(seen)
 
 
 def holders(chain: Chain, bond_address: BondRef, *, at_block: int | None = None,

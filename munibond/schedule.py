@@ -54,6 +54,24 @@ Holder's gross
     :func:`holder_gross`: the interest per 1 unit of face x the holder's **whole** face held at
     the record time, floored to ``rounding_unit`` (1 JPY), in integers. Compute it per holding,
     never per token or per bond summed: 12,345 JPY at 0.0031 is 38 JPY (38.2695 floored).
+
+Principal (``bond.amortisation``, ``bond.redemption_price``)
+    An amortising bond repays a percentage of the ORIGINAL face on some coupon dates before
+    maturity (:attr:`CouponPeriod.principal_per_unit`), pro rata to every holder; holdings are
+    not reduced (no tokens are burnt), so every amount stays per 1 unit of original face. A
+    coupon accrues on the share of the face outstanding during its period:
+    ``truncate(rate x day count fraction x outstanding, interest_decimals)``. At maturity the
+    redemption pays the outstanding share x the redemption price. Every unit of face is repaid at
+    the redemption price, and principal is exact (never truncated). :func:`holder_principal`
+    floors a holding's principal to the rounding unit, like the coupon.
+
+On chain
+    :func:`onchain_schedule` gives the schedule as ``BondCoupons.setSchedule`` takes it: one
+    period per coupon period (its amortisation as its principal), the last coupon and the
+    redemption merged into the FINAL period, a zero-coupon bond one period; the contract pays a
+    holding of ``u`` units ``floor(u x perUnit / 10^divisorExponent)`` rounding units, which is
+    :func:`holder_gross` and :func:`holder_principal`. The withholding rates are
+    :meth:`munibond.termsheet.TermSheet.withholding_rates`.
 """
 
 from __future__ import annotations
@@ -61,9 +79,8 @@ from __future__ import annotations
 import calendar as _months
 import dataclasses
 import itertools
-import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Final, Literal
@@ -71,20 +88,33 @@ from zoneinfo import ZoneInfo
 
 from munibond.calendars import BankCalendar, CalendarError
 from munibond.exceptions import AmountError, TermSheetError
-from munibond.termsheet import TermSheet
+from munibond.termsheet import (
+    CALL_NOTICE_DEFAULT,
+    CLAIM_WINDOW_DEFAULT,
+    Duration,
+    TermSheet,
+)
 from munibond.units import from_units
 
 __all__ = [
     "DAY_COUNT_BASIS",
+    "MAX_EXPONENT",
+    "MAX_ONCHAIN_PERIODS",
     "MAX_PERIODS",
+    "UINT40_MAX",
+    "UINT64_MAX",
     "CouponPeriod",
     "CouponSchedule",
+    "OnChainPeriod",
+    "OnChainSchedule",
     "PeriodKind",
     "Redemption",
     "add_months",
     "coupon_schedule",
     "holder_gross",
     "holder_gross_amount",
+    "holder_principal",
+    "onchain_schedule",
     "truncate",
 ]
 
@@ -143,6 +173,31 @@ class CouponPeriod:
     """A holder's gross is floored to a multiple of this (1 JPY)."""
     interest_per_denomination: Decimal
     """The gross of one bond (the denomination), floored to the rounding unit (for display)."""
+    outstanding: Fraction = Fraction(1)
+    """The share of the original face outstanding during the period, on which it accrues (1
+    before any amortisation). The interest above is per 1 unit of ORIGINAL face:
+    ``truncate(rate x day_count_fraction x outstanding, interest_decimals)``."""
+    principal_percent: Decimal = Decimal(0)
+    """Percent of the original face repaid (amortised) at this period's payment; 0 when none.
+    The final redemption is not here but in :attr:`CouponSchedule.redemption`."""
+    principal_per_unit: Decimal = Decimal(0)
+    """Principal paid per 1 unit of original face at this payment: ``principal_percent / 100 x
+    redemption price / 100``, exact."""
+    principal_per_unit_scaled: int = 0
+    """``principal_per_unit x 10^interest_decimals``: the integer stored on chain."""
+    principal_per_denomination: Decimal = Decimal(0)
+    """The principal paid for one bond of the original denomination, floored to the rounding
+    unit."""
+
+    @property
+    def amortises(self) -> bool:
+        """Principal is repaid at this period's payment (before maturity)."""
+        return self.principal_percent > 0
+
+    @property
+    def outstanding_after(self) -> Fraction:
+        """The share of the original face outstanding after this period's payment."""
+        return self.outstanding - Fraction(self.principal_percent) / 100
 
     @property
     def is_odd(self) -> bool:
@@ -189,9 +244,17 @@ class Redemption:
     price_percent: Decimal
     """Redemption price in percent of face (100: at par)."""
     amount_per_unit: Decimal
-    """Principal per 1 unit of face (1 at par), exact."""
+    """Principal per 1 unit of ORIGINAL face: ``outstanding x price_percent / 100`` (1 at par
+    without amortisation), exact."""
     amount_per_denomination: Decimal
-    """Principal of one bond, floored to the rounding unit."""
+    """Principal of one bond of the original denomination, floored to the rounding unit."""
+    outstanding: Fraction = Fraction(1)
+    """The share of the original face still outstanding at maturity (1 for a bullet bond)."""
+    amount_per_unit_scaled: int = 0
+    """``amount_per_unit x 10^interest_decimals``: the integer stored on chain."""
+    interest_decimals: int = 13
+    rounding_unit: Decimal = Decimal(1)
+    """A holder's principal is floored to a multiple of this, like the coupon."""
 
     @property
     def moved(self) -> bool:
@@ -233,6 +296,14 @@ class CouponSchedule:
     odd_period_day_count: str
     interest_decimals: int
     rounding_unit: Decimal
+    redemption_price: Decimal = Decimal(100)
+    """Percent of face paid for every unit of face repaid (amortisation and maturity)."""
+    call_price: Decimal = Decimal(100)
+    """Percent of the outstanding face paid when the issuer calls the bond."""
+    claim_window: Duration = CLAIM_WINDOW_DEFAULT
+    """How long after each payment date holders can claim (``payments.claim_window``)."""
+    call_notice: Duration = CALL_NOTICE_DEFAULT
+    """Minimum notice of a call before the payment date called (``payments.call_notice``)."""
 
     def __len__(self) -> int:
         return len(self.periods)
@@ -258,6 +329,26 @@ class CouponSchedule:
     def holder_total(self, units_held: int) -> Decimal:
         """The gross of all coupons for a holding kept through the whole life of the bond."""
         return sum((p.gross(units_held, self.decimals) for p in self.periods), Decimal(0))
+
+    @property
+    def amortisations(self) -> tuple[CouponPeriod, ...]:
+        """The periods whose payment repays part of the principal (before maturity)."""
+        return tuple(p for p in self.periods if p.amortises)
+
+    @property
+    def total_principal_per_unit(self) -> Decimal:
+        """Principal paid per 1 unit of original face over the bond's life (amortisations and
+        the redemption): the redemption price / 100."""
+        return sum((p.principal_per_unit for p in self.periods),
+                   self.redemption.amount_per_unit)
+
+    def call_principal_per_unit_scaled(self, index: int) -> int:
+        """What a call of coupon period ``index`` (1-based) pays per 1 unit of ORIGINAL face, x
+        10^interest_decimals (``announceCall(index - 1, this)``): the face outstanding before
+        that payment at the call price, truncated."""
+        period = self.period(index)
+        return truncate(period.outstanding * Fraction(self.call_price) / 100,
+                        self.interest_decimals)
 
 
 # --- arithmetic ------------------------------------------------------------------------------
@@ -312,18 +403,36 @@ def holder_gross(units_held: int, period: CouponPeriod, decimals: int, *,
     (10^(interest_decimals + decimals) x n)`` where ``rounding_unit = n / 10^k``; the gross is
     ``count x n x 10^(out_decimals - k)``. 10,000,000 JPY at 0.0031 -> 31,000 JPY.
     """
+    return _floored(units_held, period.interest_per_unit_scaled, period.interest_decimals,
+                    decimals, period.rounding_unit, out_decimals)
+
+
+def holder_principal(units_held: int, payment: CouponPeriod | Redemption, decimals: int, *,
+                     out_decimals: int | None = None) -> int:
+    """A holding's principal at ``payment`` (an amortising coupon period or the redemption),
+    exactly in integers, like :func:`holder_gross`: ``face x principal per unit`` floored to the
+    rounding unit, in ``10^-out_decimals`` units of the currency. ``units_held`` is the holding
+    at the record time in original face (amortisation burns no tokens)."""
+    scaled = (payment.principal_per_unit_scaled if isinstance(payment, CouponPeriod)
+              else payment.amount_per_unit_scaled)
+    return _floored(units_held, scaled, payment.interest_decimals, decimals,
+                    payment.rounding_unit, out_decimals)
+
+
+def _floored(units_held: int, per_unit_scaled: int, interest_decimals: int, decimals: int,
+             rounding_unit: Decimal, out_decimals: int | None) -> int:
     if isinstance(units_held, bool) or not isinstance(units_held, int) or units_held < 0:
         raise AmountError(f"units held must be a whole number of base units, zero or more, got "
                           f"{units_held!r}")
     if isinstance(decimals, bool) or not isinstance(decimals, int) or not 0 <= decimals <= 77:
         raise AmountError(f"decimals must be an integer from 0 to 77, got {decimals!r}")
-    unit, places = _unit_parts(period.rounding_unit)
+    unit, places = _unit_parts(rounding_unit)
     out = places if out_decimals is None else out_decimals
     if out < places:
-        raise AmountError(f"the rounding unit {period.rounding_unit} is finer than "
+        raise AmountError(f"the rounding unit {rounding_unit} is finer than "
                           f"{out} decimal place(s); give out_decimals of at least {places}")
-    count: int = (units_held * period.interest_per_unit_scaled * 10**places) // (
-        10 ** (period.interest_decimals + decimals) * unit)
+    count: int = (units_held * per_unit_scaled * 10**places) // (
+        10 ** (interest_decimals + decimals) * unit)
     return count * unit * int(10 ** (out - places))
 
 
@@ -430,6 +539,45 @@ def _period_fraction(span: _Span, frequency: int, day_count: str) -> tuple[Fract
     return Fraction(counted, DAY_COUNT_BASIS), counted
 
 
+def _amount(count: int, rounding_unit: Decimal) -> Decimal:
+    """An integer from :func:`_floored` (default ``out_decimals``) as an amount."""
+    return from_units(count, _unit_parts(rounding_unit)[1])
+
+
+def _exact_scaled(value: Fraction, decimals: int, field: str) -> int:
+    """A principal per 1 unit of face x 10^decimals, which must be a whole number: principal
+    is never truncated."""
+    scaled: Fraction = value * Fraction(10) ** decimals
+    if scaled.denominator != 1:
+        raise TermSheetError(
+            field, f"the principal it gives per 1 unit of face, about "
+                   f"{Decimal(value.numerator) / Decimal(value.denominator):f}, is not a whole "
+                   f"number of 10^-{decimals} (bond.coupon.interest_decimals): principal is "
+                   f"never truncated; use a rounder percentage or more interest decimals")
+    return scaled.numerator
+
+
+def _amortisation_by_date(ts: TermSheet, coupon_dates: list[date]
+                          ) -> dict[date, tuple[str, Decimal]]:
+    """Each amortisation date -> (its field, its percent), checked to be a coupon date before
+    maturity (the term sheet model checks the order, the range and the total)."""
+    repaid: dict[date, tuple[str, Decimal]] = {}
+    grid = set(coupon_dates)
+    for number, part in enumerate(ts.bond.amortisation):
+        field = f"bond.amortisation[{number}]"
+        if part.date not in grid:
+            before = max((day for day in coupon_dates if day < part.date), default=None)
+            after = min((day for day in coupon_dates if day > part.date), default=None)
+            near = " and ".join(str(day) for day in (before, after) if day is not None)
+            hint = (f"; the nearest coupon dates before maturity are {near}" if near
+                    else "; the bond has no coupon date before maturity")
+            raise TermSheetError(f"{field}.date",
+                                 f"{part.date} is not a coupon date (before business-day "
+                                 f"adjustment): principal is repaid with a coupon{hint}")
+        repaid[part.date] = (f"{field}.percent", part.percent)
+    return repaid
+
+
 def _utc_instant(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
@@ -468,20 +616,25 @@ def coupon_schedule(ts: TermSheet) -> CouponSchedule:
     def midnight(day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=zone)
 
+    price = Fraction(bond.redemption_price) / 100
     periods: list[CouponPeriod] = []
     payment_day: int | None = None
     payment_months: tuple[int, ...] = ()
+    outstanding = Fraction(1)
     if coupon.frequency:
         spans, anchor, step = _spans(ts)
         payment_day = anchor.day
         payment_months = tuple(sorted({add_months(anchor, n * step).month
                                        for n in range(coupon.frequency)}))
+        repaid = _amortisation_by_date(ts, [span.end for span in spans[:-1]])
         for index, span in enumerate(spans, start=1):
             fraction, prorated = _period_fraction(span, coupon.frequency,
                                                   coupon.odd_period_day_count)
-            exact = rate * fraction
+            exact = rate * fraction * outstanding
             scaled = truncate(exact, decimals)
             paid = adjust(span.end)
+            field, percent = repaid.get(span.end, ("", Decimal(0)))
+            principal = _exact_scaled(Fraction(percent) / 100 * price, decimals, field)
             draft = CouponPeriod(
                 index=index, kind=span.kind, accrual_start=span.start, accrual_end=span.end,
                 payment_date_unadjusted=span.end, payment_date=paid, payment_time=midnight(paid),
@@ -489,21 +642,28 @@ def coupon_schedule(ts: TermSheet) -> CouponSchedule:
                 day_count_fraction=fraction, prorated_days=prorated, interest_exact=exact,
                 interest_per_unit=from_units(scaled, decimals), interest_per_unit_scaled=scaled,
                 interest_decimals=decimals, rounding_unit=coupon.rounding_unit,
-                interest_per_denomination=Decimal(0))
+                interest_per_denomination=Decimal(0), outstanding=outstanding,
+                principal_percent=percent, principal_per_unit=from_units(principal, decimals),
+                principal_per_unit_scaled=principal)
             per_bond = holder_gross_amount(denomination_units, draft, bond.decimals)
-            periods.append(dataclasses.replace(draft, interest_per_denomination=per_bond))
+            principal_per_bond = _amount(holder_principal(denomination_units, draft,
+                                                          bond.decimals), coupon.rounding_unit)
+            periods.append(dataclasses.replace(draft, interest_per_denomination=per_bond,
+                                               principal_per_denomination=principal_per_bond))
+            outstanding = draft.outstanding_after
 
     redeemed = adjust(bond.maturity_date)
-    price = bond.redemption_price
-    per_unit = Fraction(price) / 100
-    unit, places = _unit_parts(coupon.rounding_unit)
-    face = Fraction(denomination_units, 10**bond.decimals)
-    per_bond_units = math.floor(face * per_unit * 10**places) // unit * unit
-    redemption = Redemption(
+    final = _exact_scaled(outstanding * price, decimals, "bond.redemption_price")
+    draft_redemption = Redemption(
         maturity_date=bond.maturity_date, payment_date=redeemed, payment_time=midnight(redeemed),
-        record_time=record(redeemed), price_percent=price,
-        amount_per_unit=price / 100,
-        amount_per_denomination=from_units(per_bond_units, places))
+        record_time=record(redeemed), price_percent=bond.redemption_price,
+        amount_per_unit=from_units(final, decimals),
+        amount_per_denomination=Decimal(0), outstanding=outstanding,
+        amount_per_unit_scaled=final, interest_decimals=decimals,
+        rounding_unit=coupon.rounding_unit)
+    redemption = dataclasses.replace(draft_redemption, amount_per_denomination=_amount(
+        holder_principal(denomination_units, draft_redemption, bond.decimals),
+        coupon.rounding_unit))
 
     schedule = CouponSchedule(
         code=bond.code, currency=bond.currency, decimals=bond.decimals,
@@ -514,7 +674,9 @@ def coupon_schedule(ts: TermSheet) -> CouponSchedule:
         timezone=coupon.timezone, record_days_before=coupon.record_days_before,
         record_time_of_day=coupon.record_time_of_day,
         odd_period_day_count=coupon.odd_period_day_count, interest_decimals=decimals,
-        rounding_unit=coupon.rounding_unit)
+        rounding_unit=coupon.rounding_unit, redemption_price=bond.redemption_price,
+        call_price=ts.call_price, claim_window=ts.payments.claim_window,
+        call_notice=ts.payments.call_notice)
     _check(schedule, issued=_utc_instant(bond.issue_date))
     return schedule
 
@@ -566,3 +728,225 @@ def _check(schedule: CouponSchedule, *, issued: datetime) -> None:
                                                f"after the redemption on {r.payment_date}")
     if schedule.periods and schedule.periods[-1].payment_time != r.payment_time:
         raise _error("first_payment_date", "the last coupon is not paid with the redemption")
+
+
+# --- on chain --------------------------------------------------------------------------------
+
+#: ``setSchedule`` takes 1 to this many periods.
+MAX_ONCHAIN_PERIODS: Final = 255
+#: The contract's largest divisor and pay exponent.
+MAX_EXPONENT: Final = 77
+UINT40_MAX: Final = 2**40 - 1
+UINT64_MAX: Final = 2**64 - 1
+
+_DAY_SECONDS: Final = 86_400
+
+
+@dataclass(frozen=True)
+class OnChainPeriod:
+    """One period as ``BondCoupons.setSchedule`` takes it (``PeriodTerms``). Amounts are per 1
+    unit of ORIGINAL face x 10^interest_decimals."""
+
+    record_time: int
+    """Unix seconds: the holders at this instant are paid for the period."""
+    payment_time: int
+    """Unix seconds: payable from this instant."""
+    coupon_per_unit: int
+    principal_per_unit: int
+    """Amortisation before maturity; the redemption in the last (FINAL) period."""
+    label: str
+    """What the period pays, for people: "coupon 3", "coupon 5 + amortisation 20%",
+    "coupon 10 + redemption", "redemption"."""
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        """``(recordTime, paymentTime, couponPerUnit, principalPerUnit)``."""
+        return (self.record_time, self.payment_time, self.coupon_per_unit,
+                self.principal_per_unit)
+
+
+@dataclass(frozen=True)
+class OnChainSchedule:
+    """A bond's payment schedule as the contract stores it (see :func:`onchain_schedule`).
+
+    A holding of ``u`` token base units is paid, per period, ``floor(u x coupon_per_unit /
+    10^divisor_exponent)`` and ``floor(u x principal_per_unit / 10^divisor_exponent)`` rounding
+    units, each of ``10^pay_exponent`` settlement-token base units."""
+
+    periods: tuple[OnChainPeriod, ...]
+    divisor_exponent: int
+    """Token decimals + interest decimals + log10(rounding unit)."""
+    pay_exponent: int
+    """Settlement-token decimals + log10(rounding unit): one rounding unit in token units."""
+    claim_window: int
+    """Seconds after each payment time before the issuer may take back what is unclaimed."""
+    call_notice: int
+    """Seconds: a call must be announced at least this long before the payment time called."""
+    call_principals: tuple[int, ...] = ()
+    """Per period: the ``principalPerUnit`` of ``announceCall(period, ...)`` (the face
+    outstanding before that payment at the call price); 0 for the FINAL period, which cannot be
+    called."""
+
+    def __len__(self) -> int:
+        return len(self.periods)
+
+    def as_args(self, token: str) -> tuple[list[tuple[int, int, int, int]], str, int, int, int,
+                                           int]:
+        """The arguments of ``setSchedule(PeriodTerms[] periods, address settlementToken, uint8
+        divisorExponent, uint8 payExponent, uint40 claimWindow, uint40 callNotice)`` with
+        ``token`` (checksummed here) as the settlement token."""
+        from munibond.codes import CodeError, parse_address
+
+        try:
+            address = parse_address(token)
+        except CodeError as error:
+            raise AmountError(f"settlement token: {error}") from None
+        return ([period.as_tuple() for period in self.periods], address, self.divisor_exponent,
+                self.pay_exponent, self.claim_window, self.call_notice)
+
+    def payment_of(self, units_held: int, period: int) -> tuple[int, int]:
+        """``(coupon gross, principal)`` the contract pays a holding of ``units_held`` token base
+        units for ``period`` (0-based), in settlement-token base units."""
+        terms = self.periods[period]
+        divisor, unit = 10**self.divisor_exponent, 10**self.pay_exponent
+        return (units_held * terms.coupon_per_unit // divisor * unit,
+                units_held * terms.principal_per_unit // divisor * unit)
+
+    def required_funding(self, supply: int, period: int) -> int:
+        """What ``requiredFunding(period)`` is for a supply of ``supply`` units at the record
+        time, in settlement-token base units."""
+        return sum(self.payment_of(supply, period))
+
+
+def _span_seconds(duration: Duration, moments: list[datetime], *, backwards: bool) -> int:
+    """``duration`` in seconds from (or, ``backwards``, before) each of ``moments`` (midnights
+    in the schedule's time zone); the longest when in years. A span of years ends as in the
+    Japanese Civil Code (art. 143): at the end of the day before the same date N years on, or
+    of the month's last day when that month lacks the date (29 February)."""
+    if duration.unit == "days":
+        return duration.count * _DAY_SECONDS
+    longest = 0
+    for moment in moments:
+        day = moment.date()
+        other = add_months(day, (-12 if backwards else 12) * duration.count)
+        if other.day != day.day:  # 29 February -> 28 February: the whole of that day counts
+            other += timedelta(days=-1 if backwards else 1)
+        edge = datetime.combine(other, time(0), tzinfo=moment.tzinfo)
+        longest = max(longest, abs(int(edge.timestamp()) - int(moment.timestamp())))
+    return longest
+
+
+def onchain_schedule(schedule: CouponSchedule, *, settlement_decimals: int) -> OnChainSchedule:
+    """The schedule as the contract takes it (``setSchedule``, see
+    :meth:`OnChainSchedule.as_args`), paid in a settlement token of ``settlement_decimals``
+    decimals (JPYC: 18).
+
+    One on-chain period per coupon period, its amortisation (if any) as its principal; the last
+    coupon period and the redemption at maturity are one FINAL period (same record and payment
+    time). A zero-coupon bond has one period: no coupon, the redemption. Holdings on chain stay
+    in ORIGINAL face: every amount is per 1 unit of original face x 10^interest_decimals.
+
+    The claim window and the call notice are seconds: days are 86,400 seconds; years are counted
+    from each payment date in the schedule's time zone (the longest of them, so that no payment's
+    window is cut short by a leap day).
+
+    Raises :class:`~munibond.exceptions.TermSheetError` naming the field when the contract could
+    not take the schedule: a rounding unit that is not a power of ten or finer than one unit of
+    the settlement token, exponents outside 0 to 77, more than 255 periods, amounts above uint64
+    or times above uint40, or a last payment after the maturity the contract stores (00:00 UTC of
+    the maturity date); :class:`~munibond.exceptions.AmountError` for a bad
+    ``settlement_decimals``.
+    """
+    if isinstance(settlement_decimals, bool) or not isinstance(settlement_decimals, int) \
+            or not 0 <= settlement_decimals <= MAX_EXPONENT:
+        raise AmountError(f"settlement_decimals must be an integer from 0 to {MAX_EXPONENT}, "
+                          f"got {settlement_decimals!r}")
+    rounding = "bond.coupon.rounding_unit"
+    unit, places = _unit_parts(schedule.rounding_unit)
+    power = len(str(unit)) - 1
+    if unit != 10**power:
+        raise TermSheetError(rounding, f"{schedule.rounding_unit} is not a power of ten (such as "
+                                       f"1, 10 or 0.01): the contract floors payments to 10^n "
+                                       f"units of the settlement token")
+    log_unit = power - places
+    pay_exponent = settlement_decimals + log_unit
+    divisor_exponent = schedule.decimals + schedule.interest_decimals + log_unit
+    if pay_exponent < 0:
+        raise TermSheetError(rounding, f"{schedule.rounding_unit} {schedule.currency} is finer "
+                                       f"than one unit of the settlement token "
+                                       f"({settlement_decimals} decimals)")
+    if divisor_exponent < 0:
+        raise TermSheetError(rounding, f"{schedule.rounding_unit} {schedule.currency} is finer "
+                                       f"than the interest per unit of face "
+                                       f"({schedule.interest_decimals} decimals) can express")
+    if divisor_exponent > MAX_EXPONENT or pay_exponent > MAX_EXPONENT:
+        raise TermSheetError(rounding, f"the divisor exponent {divisor_exponent} or the pay "
+                                       f"exponent {pay_exponent} is above {MAX_EXPONENT}, the "
+                                       f"contract's limit")
+
+    r = schedule.redemption
+    periods: list[OnChainPeriod] = []
+    calls: list[int] = []
+    for p in schedule.periods:
+        final = p is schedule.periods[-1]
+        if final and (p.record_time != r.record_time or p.payment_time != r.payment_time):
+            raise TermSheetError("bond.coupon", "the last coupon is not recorded and paid with "
+                                                "the redemption")
+        principal = r.amount_per_unit_scaled if final else p.principal_per_unit_scaled
+        label = f"coupon {p.index}"
+        if p.amortises:
+            label += f" + amortisation {_percent_text(p.principal_percent)}"
+        if final:
+            label += " + redemption"
+        periods.append(OnChainPeriod(p.record_timestamp, p.payment_timestamp,
+                                     p.interest_per_unit_scaled, principal, label))
+        calls.append(0 if final else schedule.call_principal_per_unit_scaled(p.index))
+    if not schedule.periods:
+        periods.append(OnChainPeriod(r.record_timestamp, r.payment_timestamp, 0,
+                                     r.amount_per_unit_scaled, "redemption"))
+        calls.append(0)
+
+    if len(periods) > MAX_ONCHAIN_PERIODS:
+        raise TermSheetError("bond.coupon.frequency",
+                             f"{len(periods)} payment periods; the contract holds at most "
+                             f"{MAX_ONCHAIN_PERIODS} (fewer payments a year or a shorter term)")
+    for number, period in enumerate(periods):
+        if max(period.record_time, period.payment_time) > UINT40_MAX:
+            raise TermSheetError("bond.maturity_date", f"period {number} ({period.label}) is "
+                                                       f"after the last time a uint40 holds")
+        if max(period.coupon_per_unit, period.principal_per_unit, calls[number]) > UINT64_MAX:
+            raise TermSheetError("bond.coupon.interest_decimals",
+                                 f"period {number} ({period.label}) pays more per unit of face "
+                                 f"than a uint64 holds at {schedule.interest_decimals} interest "
+                                 f"decimals; use fewer")
+    maturity = _utc_midnight(schedule.maturity_date)
+    if periods[-1].payment_time > maturity:
+        late_day = r.payment_date > schedule.maturity_date
+        raise TermSheetError(
+            "bond.coupon.business_day" if late_day else "bond.coupon.timezone",
+            f"the redemption is paid at {r.payment_time.isoformat()}, after the maturity the "
+            f"contract stores (00:00 UTC of {schedule.maturity_date}), which refuses a payment "
+            f"after maturity; " + ("use the preceding business-day convention" if late_day else
+                                   "use a time zone at or east of UTC"))
+
+    payments = [p.payment_time for p in schedule.periods] or [r.payment_time]
+    claim_window = _span_seconds(schedule.claim_window, payments, backwards=False)
+    call_notice = _span_seconds(schedule.call_notice, payments, backwards=True)
+    for name, seconds in (("claim_window", claim_window), ("call_notice", call_notice)):
+        if seconds > UINT40_MAX:
+            raise TermSheetError(f"payments.{name}", f"{seconds} seconds is more than a uint40 "
+                                                     f"holds")
+    if claim_window <= 0:
+        raise TermSheetError("payments.claim_window", "the claim window must be positive")
+    return OnChainSchedule(periods=tuple(periods), divisor_exponent=divisor_exponent,
+                           pay_exponent=pay_exponent, claim_window=claim_window,
+                           call_notice=call_notice, call_principals=tuple(calls))
+
+
+def _percent_text(percent: Decimal) -> str:
+    text = f"{percent:f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
+
+
+def _utc_midnight(day: date) -> int:
+    """00:00 UTC of ``day`` in unix seconds."""
+    return _months.timegm(day.timetuple())

@@ -18,6 +18,12 @@ YAML is read with YAML 1.2-like rules, stricter than PyYAML's default (YAML 1.1)
 Money is ``Decimal`` in the model (face amounts in the bond's currency) with integer base-unit
 properties (``issue_size_units`` ...) for the contracts. Dates without a time are 00:00 UTC.
 
+The optional ``payments:`` section (:class:`Payments`) says how the bond pays on chain:
+withholding rates per tax category (default: the Japanese rates, individual 15.315% national + 5%
+local, corporate and non-resident 15.315%, exempt 0%), the tax account, the claim window (10
+years) and the call notice (30 days) and price. ``bond.amortisation`` lists scheduled partial
+repayments (:class:`Amortisation`).
+
 Documents are hashed with **SHA-256** (the digest ``sha256sum`` prints), stored on chain as the
 ERC-1643 ``bytes32`` document hash. A document given as ``file:`` (relative to the term sheet) is
 hashed when the term sheet is loaded; when ``sha256:`` is given as well the two must agree.
@@ -33,7 +39,9 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Any, Final, Literal, NoReturn, get_args
 
 import pycountry
@@ -48,6 +56,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -64,21 +73,32 @@ from munibond.units import (
 )
 
 __all__ = [
+    "CALL_NOTICE_DEFAULT",
+    "CLAIM_WINDOW_DEFAULT",
     "COUPON_FREQUENCIES",
+    "JAPANESE_WITHHOLDING",
     "MAX_COUPON_RATE",
+    "MAX_DURATION_YEARS",
     "MAX_HOLDERS_LIMIT",
     "MAX_INTEREST_DECIMALS",
     "MAX_RECORD_DAYS_BEFORE",
     "MAX_REGION_RULES",
+    "MAX_TAX_RATE",
     "ODD_PERIOD_DAY_COUNTS",
+    "TAX_RATE_SCALE",
+    "Amortisation",
     "Bond",
     "CountryRule",
     "Coupon",
     "Document",
+    "Duration",
     "Eligibility",
+    "Payments",
     "Roles",
+    "TaxRates",
     "TermSheet",
     "TermSheetValidationError",
+    "Withholding",
     "load_term_sheet",
     "parse_term_sheet",
     "term_sheet_from_dict",
@@ -259,6 +279,17 @@ def _strict_int(value: Any) -> int:
 def _percent_micros(percent: Decimal) -> int:
     """A percentage as a fraction in units of 1e-6 (100 -> 1,000,000), exactly."""
     return rate_to_micros(parse_rate(f"{percent}%"))
+
+
+def _check_price(value: Decimal) -> Decimal:
+    """A redemption or call price in percent of face: at most 200, to 0.0001% of face."""
+    if value > 200:
+        _fail(f"{value}% of face is implausible; give the percentage of face, e.g. \"100\"")
+    try:
+        _percent_micros(value)
+    except AmountError:
+        _fail(f"{value}% is finer than 0.0001% of face")
+    return value
 
 
 def _utc_timestamp(day: date) -> int:
@@ -483,6 +514,16 @@ class Coupon(_Model):
         return 12 // self.frequency if self.frequency else 0
 
 
+class Amortisation(_Model):
+    """A scheduled partial repayment (定時償還): ``percent`` of the ORIGINAL face repaid on a
+    coupon date before maturity, pro rata to every holder (no tokens are burnt: holdings stay in
+    original face and later coupons accrue on the outstanding face)."""
+
+    date: Day = Field(description="a coupon date (before holiday adjustment) before maturity, "
+                                  "YYYY-MM-DD")
+    percent: Percent = Field(description='share of the original face repaid, e.g. "20" or "20%"')
+
+
 class Bond(_Model):
     """The bond's identity and economic terms. Amounts are face amounts in ``currency``."""
 
@@ -505,6 +546,10 @@ class Bond(_Model):
     redemption_price: Percent = Field(default=Decimal(100),
                                       description='redemption price in percent of face, e.g. '
                                                   '"100"')
+    amortisation: tuple[Amortisation, ...] = Field(
+        default=(), description="scheduled partial repayments before maturity: a list of "
+                                "{date: a coupon date, percent: of the original face}; the rest "
+                                "is repaid at maturity (default: none, a bullet bond)")
 
     @field_validator("code")
     @classmethod
@@ -551,13 +596,12 @@ class Bond(_Model):
     @field_validator("redemption_price")
     @classmethod
     def _check_redemption(cls, value: Decimal) -> Decimal:
-        if value > 200:
-            _fail(f"{value}% of face is implausible; give the percentage of face, e.g. \"100\"")
-        try:
-            _percent_micros(value)
-        except AmountError:
-            _fail(f"{value}% is finer than 0.0001% of face")
-        return value
+        return _check_price(value)
+
+    @field_validator("amortisation", mode="before")
+    @classmethod
+    def _no_amortisation(cls, value: Any) -> Any:
+        return () if value is None else value
 
     @model_validator(mode="after")
     def _check_amounts_and_dates(self) -> Bond:
@@ -592,7 +636,48 @@ class Bond(_Model):
             raise _FieldProblems(problems)
         return self
 
+    @model_validator(mode="after")
+    def _check_amortisation(self) -> Bond:
+        if not self.amortisation:
+            return self
+        if self.coupon.frequency == 0:
+            raise _FieldProblems([("amortisation", "a zero-coupon bond has no coupon dates to "
+                                                   "repay principal on: omit amortisation")])
+        problems: list[tuple[str, str]] = []
+        previous: date | None = None
+        for index, part in enumerate(self.amortisation):
+            where = f"amortisation[{index}]"
+            if not self.issue_date < part.date < self.maturity_date:
+                problems.append((f"{where}.date",
+                                 f"{part.date} must be after the issue date {self.issue_date} "
+                                 f"and before the maturity date {self.maturity_date} (the rest "
+                                 f"of the face is repaid at maturity)"))
+            elif previous is not None and part.date <= previous:
+                problems.append((f"{where}.date",
+                                 f"{part.date} is not after the previous amortisation date "
+                                 f"{previous}: list the dates once each, in order"))
+            previous = part.date
+            try:
+                _percent_micros(part.percent)
+            except AmountError:
+                problems.append((f"{where}.percent", f"{part.percent}% is finer than 0.0001% of "
+                                                     f"face"))
+        total = sum((part.percent for part in self.amortisation), Decimal(0))
+        if not problems and total >= 100:
+            problems.append(("amortisation",
+                             f"the amortisations repay {total}% of the original face before "
+                             f"maturity; they must leave some face to repay at maturity (less "
+                             f"than 100% in all)"))
+        if problems:
+            raise _FieldProblems(problems)
+        return self
+
     # integer views for the contracts
+
+    @property
+    def amortised_percent(self) -> Decimal:
+        """Percent of the original face repaid before maturity (0 for a bullet bond)."""
+        return sum((part.percent for part in self.amortisation), Decimal(0))
 
     @property
     def trading_unit_units(self) -> int:
@@ -812,6 +897,193 @@ def _normal_hex(value: str) -> str | None:
     return text if re.fullmatch(r"[0-9a-f]{64}", text) else None
 
 
+# --- payments on chain ------------------------------------------------------------------------
+
+#: On chain, withholding rates are integers in units of 0.001%: 100% is 100,000.
+TAX_RATE_SCALE: Final = 100_000
+#: The contract stores each rate as a uint16: at most 65.535%.
+MAX_TAX_RATE: Final = 2**16 - 1
+#: ``claim_window`` and ``call_notice`` are at most this many years (or the same in days).
+MAX_DURATION_YEARS: Final = 100
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, Mapping | Duration):
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(\d+)\s*(days?|years?)\s*", value)
+        if match:
+            count, unit = int(match.group(1)), match.group(2)
+            if count * (365 if unit.startswith("year") else 1) > MAX_DURATION_YEARS * 365:
+                _fail(f"{value.strip()} is more than {MAX_DURATION_YEARS} years")
+            return {"count": count, "unit": unit if unit.endswith("s") else unit + "s"}
+    if isinstance(value, int) and not isinstance(value, bool):
+        _fail(f"{value} has no unit; write \"{value} days\" or \"{value} years\"")
+    _fail(f"expected a length of time such as \"30 days\" or \"10 years\", got {value!r}")
+
+
+class Duration(_Model):
+    """A length of time written ``"30 days"`` or ``"10 years"`` (dumped the same way).
+
+    On chain it is seconds: days are 86,400 seconds each; years are calendar years counted from
+    each payment date (:func:`munibond.schedule.onchain_schedule`)."""
+
+    count: Int = Field(description="how many days or years, 0 or more")
+    unit: Literal["days", "years"] = Field(description="days or years")
+
+    @field_validator("count")
+    @classmethod
+    def _check_count(cls, value: int) -> int:
+        if value < 0:
+            _fail(f"must be zero or more, got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_length(self) -> Duration:
+        days = self.count if self.unit == "days" else self.count * 365
+        if days > MAX_DURATION_YEARS * 365:
+            raise _FieldProblems([("count", f"{self} is more than {MAX_DURATION_YEARS} years")])
+        return self
+
+    @model_serializer(mode="plain")
+    def _as_text(self) -> str:
+        return str(self)
+
+    def __str__(self) -> str:
+        unit = self.unit if self.count != 1 else self.unit[:-1]
+        return f"{self.count} {unit}"
+
+
+DurationText = Annotated[Duration, BeforeValidator(_duration)]
+
+
+def _tax_rate(value: Any) -> Decimal:
+    rate = _rate(value)
+    exact = Fraction(rate) * TAX_RATE_SCALE
+    if exact.denominator != 1:
+        _fail(f"{format_rate(rate)} is finer than 0.001%, the precision of withholding rates on "
+              f"chain")
+    if exact > MAX_TAX_RATE:
+        _fail(f"{format_rate(rate)} is above {format_rate(Decimal(MAX_TAX_RATE) / TAX_RATE_SCALE)}"
+              f", the largest rate the contract stores")
+    return rate
+
+
+TaxRate = Annotated[Decimal, BeforeValidator(_tax_rate)]
+
+
+class TaxRates(_Model):
+    """The withholding tax on coupons of one tax category: a national and a local part.
+    Principal is never taxed."""
+
+    national: TaxRate = Field(description='national income tax withheld, e.g. "15.315%" '
+                                          '(income tax 15% + special reconstruction income tax '
+                                          '0.315%)')
+    local: TaxRate = Field(description='local inhabitant tax withheld, e.g. "5%" (利子割)')
+
+    @model_validator(mode="after")
+    def _check_total(self) -> TaxRates:
+        if self.national + self.local > 1:
+            raise _FieldProblems([("local", f"national {format_rate(self.national)} + local "
+                                            f"{format_rate(self.local)} is more than 100%")])
+        return self
+
+    @property
+    def total(self) -> Decimal:
+        return self.national + self.local
+
+    @property
+    def onchain(self) -> tuple[int, int]:
+        """``(national, local)`` in units of 0.001% (15.315% -> 15315), as the contract takes
+        them (``setTaxRates``)."""
+        return (int(Fraction(self.national) * TAX_RATE_SCALE),
+                int(Fraction(self.local) * TAX_RATE_SCALE))
+
+
+#: The Japanese withholding on interest of public bonds (特定公社債), by tax category.
+JAPANESE_WITHHOLDING: Final[Mapping[str, TaxRates]] = MappingProxyType({
+    "exempt": TaxRates(national=Decimal(0), local=Decimal(0)),
+    "individual": TaxRates(national=Decimal("0.15315"), local=Decimal("0.05")),
+    "corporate": TaxRates(national=Decimal("0.15315"), local=Decimal(0)),
+    "non_resident": TaxRates(national=Decimal("0.15315"), local=Decimal(0)),
+})
+
+
+class Withholding(_Model):
+    """Withholding rates per tax category (the names of :data:`munibond.codes.TAX_CATEGORIES`,
+    the category the investor registry stores for each investor). A category omitted keeps the
+    Japanese rate (:data:`JAPANESE_WITHHOLDING`); a category given needs both parts."""
+
+    exempt: TaxRates = Field(default=JAPANESE_WITHHOLDING["exempt"],
+                             description="tax-exempt investors: 0% + 0%")
+    individual: TaxRates = Field(default=JAPANESE_WITHHOLDING["individual"],
+                                 description="resident individuals: 15.315% + 5% (20.315%)")
+    corporate: TaxRates = Field(default=JAPANESE_WITHHOLDING["corporate"],
+                                description="resident companies: 15.315% + 0% (the local part "
+                                            "for companies was abolished in 2016)")
+    non_resident: TaxRates = Field(default=JAPANESE_WITHHOLDING["non_resident"],
+                                   description="non-residents: 15.315% + 0% (before any treaty "
+                                               "relief)")
+
+    def by_category(self) -> dict[str, TaxRates]:
+        """The rates by category name, in category-number order."""
+        return {name: getattr(self, name)
+                for name, _ in sorted(codes.TAX_CATEGORIES.items(), key=lambda item: item[1])}
+
+    def onchain(self) -> dict[int, tuple[int, int]]:
+        """Category number -> ``(national, local)`` in units of 0.001%."""
+        return {codes.tax_category_id(name): rates.onchain
+                for name, rates in self.by_category().items()}
+
+
+#: ``payments.claim_window`` by default: 10 years, the prescription of bond principal in Japan.
+CLAIM_WINDOW_DEFAULT: Final = Duration(count=10, unit="years")
+#: ``payments.call_notice`` by default: 30 days.
+CALL_NOTICE_DEFAULT: Final = Duration(count=30, unit="days")
+
+
+class Payments(_Model):
+    """How the bond pays on chain: withholding, the tax account, the claim window and calls.
+    Every field is optional; the defaults are the Japanese conventions."""
+
+    withholding: Withholding = Field(default=Withholding(),
+                                     description="withholding rates per tax category: "
+                                                 "{individual: {national: \"15.315%\", local: "
+                                                 "\"5%\"}, ...}")
+    tax_account: Address | None = Field(
+        default=None, description="address the withheld tax is remitted to (default: none; the "
+                                  "admin sets it with setTaxAccount before the first remittance)")
+    claim_window: DurationText = Field(
+        default=CLAIM_WINDOW_DEFAULT,
+        description='how long after each payment date holders can claim before the issuer may '
+                    'take back what is unclaimed, e.g. "10 years" (the prescription of bond '
+                    'principal in Japan) or "3650 days"')
+    call_notice: DurationText = Field(
+        default=CALL_NOTICE_DEFAULT,
+        description='minimum notice of an issuer call before the payment date of the period '
+                    'called, e.g. "30 days"')
+    call_price: Percent | None = Field(
+        default=None, description='call price in percent of the outstanding face, e.g. "100" '
+                                  '(default: the redemption price)')
+
+    @field_validator("withholding", mode="before")
+    @classmethod
+    def _empty_withholding(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    @field_validator("claim_window")
+    @classmethod
+    def _check_claim_window(cls, value: Duration) -> Duration:
+        if value.count == 0:
+            _fail("the claim window must be positive, e.g. \"10 years\"")
+        return value
+
+    @field_validator("call_price")
+    @classmethod
+    def _check_call_price(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else _check_price(value)
+
+
 class TermSheet(_Model):
     """A bond's term sheet. Build it with :func:`load_term_sheet`."""
 
@@ -820,8 +1092,11 @@ class TermSheet(_Model):
     roles: Roles = Field(default=Roles(), description="role holders (omitted: the deployer)")
     documents: tuple[Document, ...] = Field(default=(),
                                             description="documents: name, uri, sha256 or file")
+    payments: Payments = Field(default=Payments(),
+                               description="on-chain payments: withholding, tax_account, "
+                                           "claim_window, call_notice, call_price")
 
-    @field_validator("eligibility", "roles", "documents", mode="before")
+    @field_validator("eligibility", "roles", "documents", "payments", mode="before")
     @classmethod
     def _empty_section(cls, value: Any, info: ValidationInfo) -> Any:
         # "eligibility:" with every rule commented out reads as null: the same as omitting it.
@@ -944,6 +1219,23 @@ class TermSheet(_Model):
         """End of the lock-up in seconds (UTC); None when there is none."""
         lockup = self.eligibility.lockup_until
         return None if lockup is None else int(lockup.timestamp())
+
+    def withholding_rates(self) -> dict[int, tuple[int, int]]:
+        """The withholding rates as the contract takes them (``setTaxRates(category, national,
+        local)``): tax category number (:data:`munibond.codes.TAX_CATEGORIES`) ->
+        ``(national, local)`` in units of 0.001% (individual: ``(15315, 5000)``)."""
+        return self.payments.withholding.onchain()
+
+    @property
+    def call_price(self) -> Decimal:
+        """The call price in percent of the outstanding face (default: the redemption price)."""
+        price = self.payments.call_price
+        return self.bond.redemption_price if price is None else price
+
+    @property
+    def tax_account(self) -> str | None:
+        """Where withheld tax is remitted; None: the admin sets it later."""
+        return self.payments.tax_account
 
 
 # --- YAML ------------------------------------------------------------------------------------
@@ -1155,7 +1447,13 @@ def term_sheet_from_dict(data: Any, *, base_dir: str | os.PathLike[str] | None =
     try:
         coupon_schedule(sheet)
     except TermSheetError as error:
-        where = f" ({_source})" if _source else ""
+        where = ""
+        if _source:
+            path = _parse_path(error.field)
+            marks = _marks or {}
+            line = next((marks[path[:depth]][0] for depth in range(len(path), 0, -1)
+                         if path[:depth] in marks), None)
+            where = f" ({_source}, line {line})" if line else f" ({_source})"
         raise TermSheetError(error.field, f"{error.detail}{where}") from None
     return sheet
 

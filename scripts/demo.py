@@ -6,15 +6,22 @@
 Starts its own anvil (zero gas, like a permissioned chain), deploys the platform, creates the
 example Kobe City bond from its term sheet, onboards the example investors, allots, trades under
 the bond's rules, shows the transfer agent's tools (freeze, forced transfer, wallet recovery) and
-rebuilds the holder register from events. Everything happens on a throw-away chain whose clock
+rebuilds the holder register from events. Then it runs the bond's life to maturity with time
+travel: ten coupon periods paid by the bond itself (record dates, funding, claims and batch
+payments, withholding tax and its remittance, a payee the settlement token refuses), the final
+redemption that burns every unit and closes the bond, and a payment report (CSV) reconciled with
+the register rebuilt at each record date. Everything happens on a throw-away chain whose clock
 starts on 2026-12-01, with deployment records in a temporary directory, so it can be run any
-number of times; anvil is stopped at the end, also on errors. A failed step prints one line on
+number of times; anvil is stopped at the end, also on errors. The payment report is written to
+reports/demo-payments.csv (--payments-csv PATH elsewhere). A failed step prints one line on
 stderr and exits 1; MUNIBOND_DEBUG=1 adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import dataclasses
 import io
 import os
 import sys
@@ -24,15 +31,17 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final, TextIO, cast
 
+from eth_typing import HexStr
 from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
 from rich.table import Table
+from web3.logs import DISCARD
 
 try:
     from munibond import codes
@@ -41,19 +50,22 @@ try:
     from munibond.chain import Chain
     from munibond.deploy import bond_record_path, ensure_bond, ensure_platform, read_record
     from munibond.errors import call, transact
-    from munibond.exceptions import AmountError, TransferRestricted
+    from munibond.exceptions import AmountError, ContractRevert, TransferRestricted
     from munibond.investor_files import Investor, read_allotments, read_investors
-    from munibond.ledger import history, holders
+    from munibond.ledger import history, holders, holders_at
+    from munibond.payment_setup import ensure_payments
+    from munibond.payments import PaymentLine, PaymentPeriod, PaymentReport
     from munibond.platform import Platform
     from munibond.registry import InvestorRecord
     from munibond.restrictions import Restriction
     from munibond.signers import Signer, dev_account, dev_accounts
-    from munibond.termsheet import load_term_sheet
+    from munibond.termsheet import TermSheet, load_term_sheet
 except ImportError as missing:  # pragma: no cover - a broken environment
     sys.exit(f"demo: cannot import munibond ({missing}): run `make venv`, then "
              f"`.venv/bin/python scripts/demo.py` (or `make demo`)")
 
 if TYPE_CHECKING:
+    from web3.contract import Contract
     from web3.types import TxReceipt
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -79,6 +91,19 @@ AUDIT_EVENTS: Final = 10
 CLASS_SHORT: Final = {"qualified_institutional": "qualified inst.", "public_entity": "public"}
 FREQUENCY: Final = {0: "no coupon", 1: "annually", 2: "semi-annually", 4: "quarterly",
                     12: "monthly"}
+#: the paying agent and the tax authority's account are development accounts 3 and 4
+PAYING_AGENT_ACCOUNT: Final = 3
+TAX_ACCOUNT: Final = 4
+#: periods of the example's schedule: ten semi-annual coupons, the last with the redemption
+EXPECTED_PERIODS: Final = 10
+#: holders per payBatch transaction: small, so that a push takes a few batches
+BATCH: Final = 4
+#: withholding rates are integers in 0.001% (20.315% = 20315)
+RATE_SCALE: Final = 100_000
+#: gas of the transfers around a record time: the SDK's estimate, made at the latest block (before
+#: the record time), is too little for the first transfer at or after it (about 47,000 x 1.2)
+RECORD_TRANSFER_GAS: Final = 200_000
+DEFAULT_PAYMENTS_CSV: Final = ROOT / "reports" / "demo-payments.csv"
 
 
 class DemoError(Exception):
@@ -101,6 +126,46 @@ def jst(moment: datetime) -> str:
 
 def gas(receipt: TxReceipt) -> str:
     return f"{int(receipt['gasUsed']):,}"
+
+
+def floor(amount: Decimal) -> Decimal:
+    """Down to a whole yen (the example's rounding unit)."""
+    return amount.to_integral_value(rounding=ROUND_FLOOR)
+
+
+def money(amount: Decimal) -> str:
+    """A settlement amount without the token's 18 zero decimals: ``2,751``."""
+    if amount == amount.to_integral_value():
+        return f"{int(amount):,}"
+    return f"{amount.normalize():,f}"
+
+
+@dataclass(frozen=True)
+class Due:
+    """What one holder of record is owed for one period, computed here, independently of the
+    contract: from the register rebuilt from events at the record time, the term sheet's coupon
+    rate and the term sheet's withholding rates."""
+
+    wallet: str
+    units: int
+    face: Decimal
+    category: int
+    gross: Decimal
+    national: Decimal
+    local: Decimal
+    principal: Decimal
+
+    @property
+    def tax(self) -> Decimal:
+        return self.national + self.local
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.tax + self.principal
+
+    def matches(self, line: PaymentLine) -> bool:
+        return (line.gross, line.national_tax, line.local_tax, line.principal, line.net) == (
+            self.gross, self.national, self.local, self.principal, self.net)
 
 
 @dataclass(frozen=True)
@@ -126,14 +191,28 @@ class Demo:
     platform: Platform
     bond: Bond
     creation_block: int
+    ts: TermSheet
+    #: the coupon of a regular period per 1 JPY of face, from the term sheet: 0.620% / 2
+    per_period: Decimal
+    #: tax category -> (national, local) in 0.001%, from the term sheet
+    rates: dict[int, tuple[int, int]]
 
-    def __init__(self, console: Console, records: Path) -> None:
+    def __init__(self, console: Console, records: Path,
+                 payments_csv: Path = DEFAULT_PAYMENTS_CSV) -> None:
         self.console = console
         self.records = records
+        self.payments_csv = payments_csv
         self.anvil: Anvil | None = None
         self.admin = dev_account(0)
         self.registrar = dev_account(1)
         self.agent = dev_account(2)
+        self.payer = dev_account(PAYING_AGENT_ACCOUNT)
+        self.tax_office = dev_account(TAX_ACCOUNT).address
+        #: every payment of the bond's life (claims and pushes), for the report
+        self.life = PaymentReport()
+        self.dust: dict[int, Decimal] = {}
+        self.owed: dict[int, dict[str, Due]] = {}
+        self.issued = Decimal(0)
         self.wallets: list[Wallet] = []
         self.labels: dict[str, str] = {}
         self.refusals = 0
@@ -233,6 +312,12 @@ class Demo:
             ("Secondary market under the bond's rules", self.step_trade),
             ("Transfer agent: freeze, forced transfer, wallet recovery", self.step_servicing),
             ("Holder register and audit trail, rebuilt from events", self.step_register),
+            ("Payment terms on chain: coupon schedule and withholding", self.step_schedule),
+            ("Coupon 1: record date, funding, claim, push, withholding", self.step_first_coupon),
+            ("Coupons 2 to 9, six months apart", self.step_coupons),
+            ("Maturity: the last coupon and the redemption; the bond closes",
+             self.step_maturity),
+            ("Payment report and reconciliation with the register", self.step_report),
         ]
         for number, (title, step) in enumerate(steps, start=1):
             self.current = f"step {number} ({title})"
@@ -259,20 +344,23 @@ class Demo:
         self.ok(f"anvil at {self.anvil.url}, chain id {self.chain.chain_id}, gas price 0 "
                 f"(legacy transactions, signed locally)")
         self.labels = {self.admin.address: "acct 0", self.registrar.address: "acct 1",
-                       self.agent.address: "acct 2"}
+                       self.agent.address: "acct 2", self.payer.address: "paying agent",
+                       self.tax_office: "tax account"}
         self.platform = ensure_platform(self.chain, self.admin, NETWORK, settlement="auto",
                                         registrar=self.registrar.address, root=self.records,
                                         fresh=True, report=lambda _: None)
         table = self.table("part", "contract", "address", "gas used", right=("gas used",))
         total = 0
         for deployed in self.platform.addresses.deployments:
+            # a contract another one's constructor creates (BondCoupons) has no gas of its own
             table.add_row(deployed.part.replace("_", " "), deployed.contract, deployed.address,
-                          f"{deployed.gas_used:,}")
+                          f"{deployed.gas_used:,}" if deployed.gas_used else "-")
             total += deployed.gas_used
         expect(total > 0, "the platform's deployments recorded no gas")
         table.add_row("", "", "[bold]total", f"[bold]{total:,}")
         self.show(table)
-        self.say(f"The registry lives at the implementation's address. Records: "
+        self.say(f"The registry lives at the implementation's address; BondServicing's "
+                 f"constructor creates BondCoupons (its gas is counted there). Records: "
                  f"{escape(str(self.records / NETWORK))}/platform.json (temporary).")
 
         roles = self.table("who", "account", "signs for")
@@ -282,6 +370,10 @@ class Demo:
                       "registers investor wallets")
         roles.add_row("transfer agent", f"2 {short(self.agent.address)}",
                       "freezes, forced transfers, recoveries")
+        roles.add_row("paying agent", f"{PAYING_AGENT_ACCOUNT} {short(self.payer.address)}",
+                      "funds periods, pushes payments, remits tax")
+        roles.add_row("tax authority", f"{TAX_ACCOUNT} {short(self.tax_office)}",
+                      "receives the withheld tax (signs nothing)")
         roles.add_row("investors", f"{FIRST_INVESTOR_ACCOUNT} and up",
                       "their own transfers (they hold no ether: gas is free)")
         self.show(roles)
@@ -294,10 +386,19 @@ class Demo:
             "validated before anything is sent (unknown keys, float amounts and bad dates are "
             "errors), then one factory call creates the bond as a cheap clone of the "
             "implementation. Terms and rules below are read back from the chain.")
-        ts = load_term_sheet(TERM_SHEET)
+        ts = self.ts = load_term_sheet(TERM_SHEET)
+        self.per_period = ts.bond.coupon.rate / ts.bond.coupon.frequency
+        self.rates = ts.withholding_rates()
         self.ok(f"{TERM_SHEET.relative_to(ROOT)}: valid")
         self.bond = ensure_bond(self.chain, self.admin, self.platform, TERM_SHEET, NETWORK,
                                 root=self.records, report=lambda _: None)
+        # the schedule must be on chain before the first unit is issued
+        token = self.bond.terms().settlement_token
+        setup = ensure_payments(self.bond, self.admin, ts, token=token,
+                                paying_agent=self.payer.address)
+        expect("schedule" in setup.sent and "paying agent" in setup.sent,
+               f"ensure_payments did not write the schedule and the paying agent: sent "
+               f"{setup.sent}")
         record = read_record(bond_record_path(NETWORK, ts.bond.code, self.records))
         receipt = self.chain.w3.eth.get_transaction_receipt(record["tx_hash"])
         self.creation_block = int(record["block"])
@@ -309,6 +410,10 @@ class Demo:
         self.bond.grant_role(self.admin, "transfer_agent", self.agent.address)
         self.ok("TRANSFER_AGENT_ROLE granted to account 2 (the term sheet names no roles, so the "
                 "deployer holds them all)")
+        self.ok(f"payment terms written before any unit exists (ensure_payments): the schedule of "
+                f"{self.bond.coupons.terms().period_count} periods, PAYING_AGENT_ROLE to account "
+                f"{PAYING_AGENT_ACCOUNT}, withholding rates of {len(self.rates)} tax categories "
+                f"({len(setup.sent)} transactions)")
 
         terms = self.bond.terms()
         table = self.table("term", "value", title="Terms (from the chain)")
@@ -648,6 +753,7 @@ class Demo:
         expect(total == supply, f"the register sums to {total}, total supply is {supply}")
         scope = "investors" if self.bond.rules().per_investor else "wallets"
         self.holder_count = self.bond.holder_count()
+        self.issued = supply
         self.ok(f"total supply {self.yen(supply)} = the register's sum; holder count "
                 f"{self.holder_count} (counted as {scope}); {len(register)} wallets hold units")
 
@@ -662,6 +768,641 @@ class Demo:
         self.show(table)
         self.events = len(events)
 
+    # -- payments: what steps 8 to 12 share ----------------------------------------------------
+
+    @property
+    def token(self) -> Contract:
+        """The settlement token: the platform's mock JPY stablecoin, owned by account 0."""
+        found = self.platform.settlement
+        if found is None:
+            raise DemoError("the platform has no settlement token")
+        return found
+
+    def cash(self, wallet: str) -> Decimal:
+        """A wallet's settlement-token balance, in JPY."""
+        return self.bond.coupons.money(int(self.token.functions.balanceOf(wallet).call()))
+
+    def travel(self, moment: datetime) -> None:
+        """Mine an empty block at ``moment``: the chain's clock jumps there."""
+        self.chain.set_next_timestamp(int(moment.timestamp()))
+        self.chain.mine()
+
+    def block_time(self, receipt: TxReceipt) -> int:
+        return int(self.chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+
+    def name(self, wallet: str) -> str:
+        """The investor's name without the id, for narrow tables."""
+        return escape(self.label(wallet).rsplit(" (", 1)[0])
+
+    def category(self, wallet: str) -> int:
+        for item in self.wallets:
+            if item.address == wallet:
+                return item.investor.tax_category
+        raise DemoError(f"{wallet} holds units but is not in {INVESTORS.name}")
+
+    def due(self, period: PaymentPeriod) -> dict[str, Due]:
+        """Who is owed what for ``period``, computed here: the register rebuilt from Transfer
+        events as it stood one second before the record time, the term sheet's coupon rate and
+        redemption price, and the term sheet's withholding rates for each holder's tax category
+        in investors.csv. Each amount floored to 1 JPY, each tax part separately. (Once per
+        period: the register at a past block does not change.)"""
+        if period.index in self.owed:
+            return self.owed[period.index]
+        before = period.record_time - timedelta(seconds=1)
+        register = holders_at(self.chain, self.bond.address, before,
+                              from_block=self.creation_block)
+        principal = self.ts.bond.redemption_price / 100 if period.final else Decimal(0)
+        found: dict[str, Due] = {}
+        for holding in register:
+            if holding.units == 0:
+                continue
+            category = self.category(holding.wallet)
+            national, local = self.rates[category]
+            gross = floor(holding.balance * self.per_period)
+            found[holding.wallet] = Due(
+                wallet=holding.wallet, units=holding.units, face=holding.balance,
+                category=category, gross=gross, national=floor(gross * national / RATE_SCALE),
+                local=floor(gross * local / RATE_SCALE),
+                principal=floor(holding.balance * principal))
+        self.owed[period.index] = found
+        return found
+
+    def check_lines(self, lines: Sequence[PaymentLine], due: dict[str, Due], what: str) -> None:
+        """Every paid line is exactly what the holder was owed."""
+        for line in lines:
+            if line.status != "paid":
+                continue
+            owed = due.get(line.holder)
+            if owed is None:
+                raise DemoError(f"{what}: {self.label(line.holder)} was paid but held nothing at "
+                                f"the record time")
+            expect(owed.matches(line),
+                   f"{what}: {self.label(line.holder)} was paid gross {line.gross}, tax "
+                   f"{line.national_tax} + {line.local_tax}, principal {line.principal}, net "
+                   f"{line.net}; owed gross {owed.gross}, tax {owed.national} + {owed.local}, "
+                   f"principal {owed.principal}, net {owed.net}")
+
+    def keep(self, report: PaymentReport, period: int) -> PaymentReport:
+        """Add a claim's or a push's lines to the report of the bond's life. The SDK does not know
+        the period of a failed payee's line (it says -1): it is the period being paid."""
+        for line in report.lines:
+            if line.status == "failed" and line.period < 0:
+                line.period = period
+        self.life.extend(report)
+        return report
+
+    def progress(self, title: str) -> Callable[[int, int], None]:
+        """A one-line progress display of a push: ``title: 4/10 8/10 10/10``."""
+        self.console.print(f"  {title}:", end="")
+        self.blank = False
+
+        def shown(done: int, total: int) -> None:
+            self.console.print(f" {done}/{total}", end="")
+            self.console.file.flush()
+
+        return shown
+
+    def fund(self, period: PaymentPeriod, expected: Decimal) -> int:
+        """The paying agent gets exactly what ``period`` needs (account 0 mints it) and funds the
+        period with it; returns the number of transactions sent."""
+        coupons = self.bond.coupons
+        status = coupons.funding(period.index)
+        expect(status.required == expected and status.funded == 0 and not status.payable,
+               f"period {period.number}: fundingStatus says required {status.required}, funded "
+               f"{status.funded}, payable {status.payable}; expected {expected}, 0, no")
+        transact(self.chain, self.admin, self.token.functions.mint(
+            self.payer.address, coupons.settlement_units(expected)))
+        held = self.cash(self.bond.address)
+        receipts = (self.bond.redemption.fund(self.payer) if period.final
+                    else coupons.fund(self.payer, period.index))
+        status = coupons.funding(period.index)
+        expect(status.funded == status.required == expected and status.shortfall == 0
+               and status.payable and self.cash(self.bond.address) - held == expected,
+               f"period {period.number}: after funding {expected}, fundingStatus says funded "
+               f"{status.funded}, shortfall {status.shortfall}, payable {status.payable}")
+        return 1 + len(receipts)
+
+    def remit(self, period: PaymentPeriod, due: dict[str, Due]) -> Decimal:
+        """The paying agent sends the period's withheld tax to the tax account."""
+        held = self.cash(self.tax_office)
+        self.bond.coupons.remit_tax(self.payer, period.index)
+        remitted = self.cash(self.tax_office) - held
+        withheld = sum((owed.tax for owed in due.values()), Decimal(0))
+        paid = self.bond.coupons.paid(period.index)
+        expect(remitted == withheld == paid.withheld == paid.tax_remitted,
+               f"period {period.number}: {remitted} reached the tax account; withheld "
+               f"{withheld} (computed), {paid.withheld} (periodPayments), remitted "
+               f"{paid.tax_remitted}")
+        return remitted
+
+    def settle_dust(self, period: PaymentPeriod, due: dict[str, Due], funded: Decimal) -> Decimal:
+        """funded - (gross + principal) paid: the floors of each holding against the floor of
+        the whole supply. Checked against periodPayments and against the computed amounts."""
+        paid = self.bond.coupons.paid(period.index)
+        gross = sum((owed.gross for owed in due.values()), Decimal(0))
+        principal = sum((owed.principal for owed in due.values()), Decimal(0))
+        expect(paid.coupon_gross == gross and paid.principal == principal,
+               f"period {period.number}: periodPayments says gross {paid.coupon_gross}, "
+               f"principal {paid.principal}; the holders of record were owed {gross}, "
+               f"{principal}")
+        dust = funded - paid.coupon_gross - paid.principal
+        expect(0 <= dust < len(due) * 2, f"period {period.number}: dust {dust} JPY is not a "
+                                         f"rounding remainder of {len(due)} holdings")
+        self.dust[period.index] = dust
+        return dust
+
+    @staticmethod
+    def in_yen(report: PaymentReport) -> PaymentReport:
+        """The report with its amounts in whole yen, the rounding unit: the SDK's lines carry the
+        stablecoin's 18 decimals (``2751.000000000000000000``, ``0E-18``) into the CSV."""
+        def yen(amount: Decimal) -> Decimal:
+            expect(amount == amount.to_integral_value(), f"a payment of {amount} JPY: not a "
+                                                         f"whole yen")
+            return amount.quantize(Decimal(1))
+
+        lines = [dataclasses.replace(line, gross=yen(line.gross),
+                                     national_tax=yen(line.national_tax),
+                                     local_tax=yen(line.local_tax), net=yen(line.net),
+                                     principal=yen(line.principal))
+                 for line in report.lines]
+        return PaymentReport(lines=lines, tx_hashes=list(report.tx_hashes),
+                             gas_used=report.gas_used, holders_asked=report.holders_asked)
+
+    # -- 8 -------------------------------------------------------------------------------------
+
+    def step_schedule(self) -> None:
+        self.explain(
+            "The bond pays its coupons and principal itself, in the JPY stablecoin. Its schedule "
+            "went on chain with the bond, before any unit existed: per period a record time "
+            "(whoever holds units then is owed the period), a payment time, and the coupon and "
+            "principal per 1 JPY of face, to 13 decimals. Tax is withheld at source by each "
+            "holder's tax category in the registry and stays in the bond until the paying agent "
+            "remits it.")
+        coupons = self.bond.coupons
+        terms = coupons.terms()
+        schedule = coupons.schedule()
+        bond = self.bond.terms()
+        expect(len(schedule) == EXPECTED_PERIODS,
+               f"the schedule on chain has {len(schedule)} periods, the term sheet gives "
+               f"{EXPECTED_PERIODS}")
+        table = self.table("no.", "record time (holders of)", "paid on", "coupon per 1 JPY",
+                           "per 10,000 JPY", "principal",
+                           title="Payment schedule (bond.coupons.schedule(), from the chain)",
+                           right=("coupon per 1 JPY", "per 10,000 JPY"))
+        previous: PaymentPeriod | None = None
+        for period in schedule:
+            last = period.index == len(schedule) - 1
+            principal = bond.redemption_price / 100 if last else Decimal(0)
+            expect(period.coupon_per_unit == self.per_period and period.final == last
+                   and period.principal_per_unit == principal and not period.funded,
+                   f"period {period.number} on chain: coupon {period.coupon_per_unit}, principal "
+                   f"{period.principal_per_unit}, final {period.final}; the term sheet gives "
+                   f"{self.per_period}, {principal}, {last}")
+            expect(period.record_time < period.payment_time
+                   and (previous is None or previous.payment_time < period.record_time),
+                   f"period {period.number}: record and payment times out of order")
+            expect(period.record_time.astimezone(JST).strftime("%H:%M") == "15:00",
+                   f"period {period.number}: the record time is not 15:00 JST")
+            previous = period
+            per_bond = floor(bond.denomination * period.coupon_per_unit)
+            table.add_row(str(period.number), jst(period.record_time),
+                          f"{period.payment_time.astimezone(JST):%Y-%m-%d}",
+                          str(period.coupon_per_unit), money(per_bond),
+                          "100% of face" if last else "-")
+        self.show(table)
+        expect(schedule[-1].payment_time.astimezone(JST).date() == bond.maturity_date.date(),
+               "the redemption is not paid on the maturity date")
+        symbol = str(self.token.functions.symbol().call())
+        self.say(f"Paid in {symbol} {short(terms.settlement_token)} ({terms.settlement_decimals} "
+                 f"decimals). A holding of u JPY of face gets floor(u x coupon per 1 JPY) JPY a "
+                 f"period, the whole holding at once; payment dates on a bank holiday moved to "
+                 f"the business day before. Unclaimed payments stay claimable for "
+                 f"{terms.claim_window // (365 * 86_400)} years; an issuer call needs "
+                 f"{terms.call_notice // 86_400} days' notice.")
+
+        holding = [w for w in self.wallets if self.bond.balance_of(w.address) > 0]
+        rates = self.table("no.", "tax category", "national", "local", "total", "holders now",
+                           title="Withholding on coupons (bond.coupons.tax_rates)",
+                           right=("national", "local", "total", "holders now"))
+        for category, (national, local) in sorted(self.rates.items()):
+            on_chain = coupons.tax_rates(category)
+            expect(on_chain.national * 1000 == national and on_chain.local * 1000 == local,
+                   f"tax category {category}: {on_chain.national}% + {on_chain.local}% on chain, "
+                   f"the term sheet gives {national / 1000}% + {local / 1000}%")
+            count = sum(1 for w in holding if w.investor.tax_category == category)
+            rates.add_row(str(category), codes.tax_category_name(category),
+                          f"{on_chain.national:.3f}%", f"{on_chain.local:.3f}%",
+                          f"{on_chain.total:.3f}%", str(count or "-"))
+        self.show(rates)
+        self.say("Principal is never taxed. A holder's category is the registry's (investors.csv), "
+                 "read by the bond when it pays.")
+        coupons.set_tax_account(self.admin, self.tax_office)
+        expect(coupons.tax_account() == self.tax_office, "the tax account was not set")
+        self.ok(f"the admin names the tax account (setTaxAccount): account {TAX_ACCOUNT} "
+                f"{short(self.tax_office)}, where the paying agent remits the withheld tax")
+
+    # -- 9 -------------------------------------------------------------------------------------
+
+    def step_first_coupon(self) -> None:
+        self.explain(
+            "Whoever holds units at the record time (15:00 JST, the business day before the "
+            "payment date) is owed the coupon. Nothing is sent at the record time: the contract "
+            "settles each wallet's entitlement at its next balance change. From the payment time "
+            "the paying agent funds the period with exactly what it needs; holders claim, or the "
+            "agent pushes payments in batches, and one payee's failure stops nobody else.")
+        coupons = self.bond.coupons
+        period = coupons.period(0)
+        record = int(period.record_time.timestamp())
+        yamada, ito = self.investor(1001), self.investor(1006)
+        suzuki, yamamoto = self.investor(1002), self.investor(1015)
+        at_record = {w.address: self.bond.balance_of(w.address)
+                     for w in (yamada, ito, suzuki, yamamoto)}
+
+        self.say(f"[bold]Coupon 1, record time {jst(period.record_time)}[/bold]: the clock "
+                 f"jumps to one second before it, then to the record time itself.")
+        moves = self.table("block time (JST)", "transfer", "amount (JPY)", "coupon 1 goes to",
+                           right=("amount (JPY)",))
+        for when, seller, buyer, amount in ((record - 1, yamada, ito, Decimal(100_000)),
+                                            (record, suzuki, yamamoto, Decimal(12_345))):
+            self.chain.set_next_timestamp(when)
+            # gas given: an estimate made at the latest block (before the record time) misses
+            # what the first transfer after it costs more (it settles both wallets' entitlement)
+            receipt = transact(self.chain, seller.signer, self.bond.contract.functions.transfer(
+                buyer.address, self.bond.to_units(amount)), gas=RECORD_TRANSFER_GAS)
+            mined = self.block_time(receipt)
+            expect(mined == when, f"the transfer was mined at {mined}, not at {when}")
+            before = when < record
+            if before:  # the buyer held these units at the record time
+                at_record[seller.address] -= amount
+                at_record[buyer.address] += amount
+            moves.add_row(f"{datetime.fromtimestamp(mined, JST):%Y-%m-%d %H:%M:%S}",
+                          f"{self.name(seller.address)} -> {self.name(buyer.address)}",
+                          f"{amount:,}", "the buyer" if before else "the seller (recorded)")
+        self.show(moves)
+        claims = self.table("wallet", "holds now", "held at the record", "coupon 1 owed",
+                            title="Owed, says the contract (bond.coupons.entitlements)",
+                            right=("holds now", "held at the record", "coupon 1 owed"))
+        for wallet in (yamada, ito, suzuki, yamamoto):
+            found = [e for e in coupons.entitlements(wallet.address) if e.period == 0]
+            expected = at_record[wallet.address]
+            expect(len(found) == 1 and found[0].units == self.bond.to_units(expected)
+                   and found[0].gross == floor(expected * self.per_period),
+                   f"{wallet.label}: the contract's entitlement to coupon 1 is {found}; held "
+                   f"{expected} at the record time")
+            claims.add_row(escape(wallet.label), f"{self.bond.balance_of(wallet.address):,}",
+                           f"{expected:,}", f"{money(found[0].gross)} JPY")
+        self.show(claims)
+        self.ok(f"the sale one second before the record moved coupon 1 to "
+                f"{self.name(ito.address)}; the sale at the record time did not: "
+                f"{self.name(suzuki.address)} is owed it on "
+                f"{at_record[suzuki.address]:,} JPY while holding "
+                f"{self.bond.balance_of(suzuki.address):,}")
+
+        self.travel(period.payment_time)
+        due = self.due(period)
+        supply = sum((owed.face for owed in due.values()), Decimal(0))
+        required = floor(supply * self.per_period)
+        self.gap()
+        self.say(f"[bold]Payment time {jst(period.payment_time)}[/bold]: {len(due)} holders of "
+                 f"record, {supply:,} JPY of face.")
+        try:
+            coupons.claim(yamada.signer)
+        except ContractRevert as error:
+            expect(error.error == "PeriodNotFunded", f"a claim before funding: expected "
+                                                     f"PeriodNotFunded, got {error}")
+            self.refused(f"{self.name(yamada.address)} claims before the period is funded: "
+                         f"PeriodNotFunded, nothing sent")
+        else:
+            raise DemoError("a claim before the period was funded was not refused")
+
+        transact(self.chain, self.admin, self.token.functions.mint(
+            self.payer.address, coupons.settlement_units(required)))
+        try:
+            coupons.fund(self.payer, 0, required - 1)
+        except ContractRevert as error:
+            expect(error.error == "WrongFundingAmount", f"funding 1 JPY short: expected "
+                                                        f"WrongFundingAmount, got {error}")
+            self.refused(f"funding {money(required - 1)} JPY: WrongFundingAmount, nothing sent "
+                         f"(a period is funded with exactly what it needs, in one go)")
+        else:
+            raise DemoError("funding a wrong amount was not refused")
+        status = coupons.funding(0)
+        expect(status.required == required and status.funded == 0 and not status.payable,
+               f"fundingStatus(0) says {status}; expected {required} required, nothing funded")
+        # the mint above went to the paying agent: fund() takes it all
+        held = self.cash(self.bond.address)
+        receipts = coupons.fund(self.payer, 0)
+        status = coupons.funding(0)
+        expect(status.funded == required and status.payable
+               and self.cash(self.bond.address) - held == required,
+               f"after funding, fundingStatus(0) says {status}")
+        self.ok(f"account 0 (the stablecoin's owner here) mints {money(required)} JPY to the "
+                f"paying agent, who funds coupon 1 with exactly floor({supply:,} x "
+                f"{self.per_period.normalize()}) = {money(required)} JPY ({len(receipts)} "
+                f"transactions: approve, fund); fundingStatus: funded, payable")
+
+        owed_yamada = due[yamada.address]
+        held = self.cash(yamada.address)
+        claim = self.keep(coupons.claim(yamada.signer), 0)
+        expect(len(claim.paid) == 1 and claim.paid[0].holder == yamada.address
+               and claim.paid[0].period == 0 and owed_yamada.matches(claim.paid[0])
+               and self.cash(yamada.address) - held == owed_yamada.net,
+               f"{yamada.label}'s claim paid {claim.lines}; owed {owed_yamada}")
+        self.ok(f"{self.name(yamada.address)} claims (claim()): gross {money(owed_yamada.gross)} "
+                f"= floor({owed_yamada.face:,} x {self.per_period.normalize()}), tax "
+                f"{money(owed_yamada.national)} + {money(owed_yamada.local)}, "
+                f"{money(owed_yamada.net)} JPY received")
+
+        nakamura = self.investor(1008)
+        transact(self.chain, self.admin, self.token.functions.setBlocked(nakamura.address, True))
+        self.say(f"The stablecoin's issuer blocks {escape(nakamura.label)}'s wallet (setBlocked "
+                 f"on the mock): any payment to it fails.")
+        shown = self.progress(f"push to the others (payBatch, {BATCH} holders a transaction)")
+        push = self.keep(coupons.pay(self.payer, chunk_size=BATCH, progress=shown), 0)
+        self.console.print(f" holders, {len(push.tx_hashes)} transactions")
+        others = set(due) - {yamada.address, nakamura.address}
+        expect(push.holders_paid == others, f"the push paid {len(push.holders_paid)} holders, "
+                                            f"expected the {len(others)} others")
+        expect([line.holder for line in push.failed] == [nakamura.address]
+               and "SettlementTransferFailed" in push.failed[0].reason,
+               f"the push's failures: {push.failed}; expected {nakamura.label}'s "
+               f"SettlementTransferFailed")
+        self.check_lines(push.lines, due, "coupon 1")
+        waiting = [e.period for e in coupons.entitlements(nakamura.address)]
+        expect(waiting == [0], f"{nakamura.label}'s entitlements after the failed payment: "
+                               f"{waiting}")
+        self.refused(f"{escape(nakamura.label)}: PaymentFailed event, reason "
+                     f"SettlementTransferFailed (the token refused the payee); reported, and "
+                     f"coupon 1 stays owed. The rest of the batch was paid.")
+        transact(self.chain, self.admin, self.token.functions.setBlocked(nakamura.address, False))
+        again = self.keep(coupons.pay(self.payer, chunk_size=BATCH), 0)
+        expect(again.holders_paid == {nakamura.address} and again.holders_asked == 1
+               and not again.failed,
+               f"the push after unblocking paid {again.holders_paid}, asked "
+               f"{again.holders_asked}")
+        self.check_lines(again.lines, due, "coupon 1")
+        self.ok(f"unblocked, the next push pays {self.name(nakamura.address)} "
+                f"{money(again.paid[0].net)} JPY net and asks nobody else: the others are paid "
+                f"(a push is idempotent)")
+
+        how = {yamada.address: "claim", nakamura.address: "push, later"}
+        table = self.table("holder", "tax", "at record", "gross", "national", "local", "net",
+                           "paid by", title="Coupon 1, holder by holder (JPY)",
+                           right=("tax", "at record", "gross", "national", "local", "net"),
+                           wrap=("holder",))
+        lines = {line.holder: line for line in self.life.paid if line.period == 0}
+        expect(set(lines) == set(due), "coupon 1 was not paid to exactly the holders of record")
+        for holder, entitled in due.items():
+            line = lines[holder]
+            national, local = self.rates[entitled.category]
+            table.add_row(self.name(holder), f"{Decimal(national + local) / 1000}%",
+                          f"{entitled.face:,}", money(line.gross), money(line.national_tax),
+                          money(line.local_tax), money(line.net), how.get(holder, "push"))
+        paid = coupons.paid(0)
+        table.add_row("[bold]total", "", f"[bold]{supply:,}", f"[bold]{money(paid.coupon_gross)}",
+                      f"[bold]{money(paid.national_tax)}", f"[bold]{money(paid.local_tax)}",
+                      f"[bold]{money(paid.net)}", "")
+        self.show(table)
+        self.say(f"Each row checked against amounts computed here: gross = floor(holding at the "
+                 f"record time x {self.per_period.normalize()}), national = floor(gross x "
+                 f"15.315%), local = floor(gross x 5%) for individuals, 0 for companies.")
+        remitted = self.remit(period, due)
+        self.ok(f"the paying agent remits the tax withheld (remitTax): {money(remitted)} JPY "
+                f"(national {money(paid.national_tax)} + local {money(paid.local_tax)}) to the "
+                f"tax account")
+        dust = self.settle_dust(period, due, required)
+        self.ok(f"dust: funded {money(required)} - gross paid {money(paid.coupon_gross)} = "
+                f"{money(dust)} JPY, from flooring each holding's coupon rather than the whole "
+                f"supply's; it stays in the bond until the claim window closes")
+
+    # -- 10 ------------------------------------------------------------------------------------
+
+    def step_coupons(self) -> None:
+        self.explain(
+            "Every six months the same: the clock jumps to the payment time (the record time "
+            "passes with nothing sent), the paying agent funds exactly floor(supply x 0.0031), "
+            "one holder claims, the rest are pushed in batches, the tax is remitted. Every "
+            "payment below is checked holder by holder as coupon 1 was; only the totals are "
+            "shown.")
+        coupons = self.bond.coupons
+        sato = self.investor(1003)
+        table = self.table("no.", "paid on", "holders", "funded", "gross", "tax", "net", "dust",
+                           "tx", title="Coupons 2 to 9 (JPY)",
+                           right=("holders", "funded", "gross", "tax", "net", "dust", "tx"))
+        totals = [Decimal(0)] * 4
+        for index in range(1, EXPECTED_PERIODS - 1):
+            period = coupons.period(index)
+            self.travel(period.payment_time)
+            due = self.due(period)
+            supply = sum((owed.face for owed in due.values()), Decimal(0))
+            required = floor(supply * self.per_period)
+            sent = self.fund(period, required)
+            claim = self.keep(coupons.claim(sato.signer), index)
+            expect(len(claim.paid) == 1 and claim.paid[0].holder == sato.address,
+                   f"coupon {period.number}: {sato.label}'s claim paid {claim.lines}")
+            push = self.keep(coupons.pay(self.payer, chunk_size=BATCH), index)
+            expect(push.holders_paid == set(due) - {sato.address} and not push.failed,
+                   f"coupon {period.number}: the push paid {len(push.holders_paid)} holders, "
+                   f"{len(push.failed)} failed; expected {len(due) - 1}, none")
+            self.check_lines([*claim.lines, *push.lines], due, f"coupon {period.number}")
+            tax = self.remit(period, due)
+            dust = self.settle_dust(period, due, required)
+            paid = coupons.paid(index)
+            sent += 2 + len(push.tx_hashes)
+            for i, value in enumerate((required, paid.coupon_gross, tax, paid.net)):
+                totals[i] += value
+            table.add_row(str(period.number), f"{period.payment_time.astimezone(JST):%Y-%m-%d}",
+                          str(len(due)), money(required), money(paid.coupon_gross), money(tax),
+                          money(paid.net), money(dust), str(sent))
+        table.add_row("[bold]total", "", "", *(f"[bold]{money(v)}" for v in totals),
+                      f"[bold]{money(sum((self.dust[i] for i in range(1, 9)), Decimal(0)))}", "")
+        self.show(table)
+        self.say(f"Each period: a mint to the paying agent, approve and fund, "
+                 f"{escape(sato.label)}'s claim, the push in batches of {BATCH}, remitTax "
+                 f"(the tx column).")
+        self.ok("coupons 2 to 9 paid to every holder of record, each amount as computed here "
+                "from the register at the record time; tax remitted each time")
+
+    # -- 11 ------------------------------------------------------------------------------------
+
+    def step_maturity(self) -> None:
+        self.explain(
+            "At the final record time transfers stop for good (code 3, BOND_MATURED): the "
+            "register of the redemption is fixed. The last period pays the last coupon and the "
+            "principal at 100% of face; a holder redeeming gets both in one transaction that "
+            "burns the units. With the last unit burned the bond is closed: transfers and mints "
+            "are refused with code 2, BOND_CLOSED, and everything stays readable.")
+        redemption = self.bond.redemption
+        final = redemption.final_period()
+        expect(final.final and final.index == EXPECTED_PERIODS - 1,
+               f"the final period is {final.number}, expected {EXPECTED_PERIODS}")
+        yamada, suzuki = self.investor(1001), self.investor(1002)
+
+        self.travel(final.record_time)
+        verdict = self.bond.check_transfer(yamada.address, suzuki.address, "10000")
+        expect(verdict.code == 3, f"a transfer at the final record time: expected code 3, got "
+                                  f"{verdict}")
+        self.refused(f"{jst(final.record_time)}, the final record time: a transfer of 10,000 JPY "
+                     f"is refused, code {self.code(verdict)}")
+
+        self.travel(final.payment_time)
+        due = self.due(final)
+        supply = sum((owed.face for owed in due.values()), Decimal(0))
+        coupon = floor(supply * self.per_period)
+        principal = floor(supply * self.ts.bond.redemption_price / 100)
+        expect(supply == self.bond.total_supply(), "the register at the final record time "
+                                                   "differs from the supply")
+        self.fund(final, coupon + principal)
+        self.ok(f"{jst(final.payment_time)}: the paying agent funds the redemption "
+                f"(bond.redemption.fund): last coupon {money(coupon)} + principal "
+                f"{money(principal)} = {money(coupon + principal)} JPY")
+
+        owed = due[yamada.address]
+        units = self.bond.to_units(self.bond.balance_of(yamada.address))
+        supply_units = self.bond.to_units(self.bond.total_supply())
+        held = self.cash(yamada.address)
+        claim = self.keep(redemption.claim(yamada.signer), final.index)
+        expect(len(claim.paid) == 1 and owed.matches(claim.paid[0])
+               and self.cash(yamada.address) - held == owed.net,
+               f"{yamada.label}'s redemption paid {claim.lines}; owed {owed}")
+        receipt = self.chain.w3.eth.get_transaction_receipt(HexStr(claim.tx_hashes[0]))
+        burned = [e for e in self.bond.contract.events.Transfer().process_receipt(
+            receipt, errors=DISCARD) if int(e["args"]["to"], 16) == 0]
+        expect(len(burned) == 1 and int(burned[0]["args"]["value"]) == units == owed.units
+               and self.bond.balance_of(yamada.address) == 0
+               and self.bond.to_units(self.bond.total_supply()) == supply_units - units,
+               f"{yamada.label}'s redemption did not burn the {units} units held")
+        self.ok(f"{self.name(yamada.address)} redeems (redeem()): coupon {money(owed.gross)} - "
+                f"tax {money(owed.tax)} + principal {money(owed.principal)} = "
+                f"{money(owed.net)} JPY received; {units:,} units burned in the same "
+                f"transaction (Transfer to 0x0)")
+
+        frozen = {w.address: self.bond.account(w.address).frozen for w in self.wallets
+                  if w.address in due and self.bond.account(w.address).frozen > 0}
+        expect(len(frozen) == 2, f"expected the two partly frozen wallets of step 6, found "
+                                 f"{len(frozen)}")
+        shown = self.progress(f"push the redemption (payBatch, {BATCH} holders a transaction)")
+        push = self.keep(redemption.pay(self.payer, chunk_size=BATCH, progress=shown),
+                         final.index)
+        self.console.print(f" holders, {len(push.tx_hashes)} transactions")
+        expect({line.holder for line in push.failed} == set(frozen)
+               and all("RedemptionWaitsForUnfreeze" in line.reason for line in push.failed),
+               f"the redemption push's failures: {push.failed}; expected the frozen wallets")
+        expect(push.holders_paid == set(due) - {yamada.address} - set(frozen),
+               f"the redemption push paid {len(push.holders_paid)} holders")
+        self.check_lines(push.lines, due, "the redemption")
+        for wallet, amount in frozen.items():
+            self.refused(f"{escape(self.label(wallet))}: RedemptionWaitsForUnfreeze, "
+                         f"{amount:,} JPY of its units frozen; nothing paid, nothing lost")
+        for wallet, amount in frozen.items():
+            self.bond.unfreeze_amount(self.agent, wallet, amount)
+        again = self.keep(redemption.pay(self.payer, chunk_size=BATCH), final.index)
+        expect(again.holders_paid == set(frozen) and not again.failed,
+               f"the push after unfreezing paid {again.holders_paid}, failed {again.failed}")
+        self.check_lines(again.lines, due, "the redemption")
+        self.ok(f"the transfer agent releases the freezes (the attachment settled, the "
+                f"collateral released); the next push redeems both: "
+                f"{money(again.total('net'))} JPY")
+
+        expect(redemption.closed() and self.bond.total_supply() == 0
+               and self.bond.holder_count() == 0,
+               f"after the redemption: closed {redemption.closed()}, supply "
+               f"{self.bond.total_supply()}, holders {self.bond.holder_count()}")
+        try:
+            self.bond.transfer(suzuki.signer, yamada.address, "1")
+        except TransferRestricted as error:
+            expect(error.code == 2, f"a transfer after the close: expected code 2, got "
+                                    f"{error.code}")
+            self.refused(f"a transfer after the close: code {error.code} "
+                         f"{self.bond.check_transfer(suzuki.address, yamada.address, '1').name}"
+                         f": {escape(error.reason)}")
+        else:
+            raise DemoError("a transfer after the bond closed was not refused")
+        remitted = self.remit(final, due)
+        dust = self.settle_dust(final, due, coupon + principal)
+        left = self.cash(self.bond.address)
+        expect(left == sum(self.dust.values(), Decimal(0)),
+               f"the bond holds {left} JPY of the stablecoin; the dust of the periods is "
+               f"{sum(self.dust.values(), Decimal(0))}")
+
+        terms = self.bond.terms()
+        table = self.table("after maturity (read from the chain)", "value")
+        table.add_row("total supply / holder count", f"{self.bond.total_supply():,} JPY / "
+                                                     f"{self.bond.holder_count()}")
+        table.add_row("closed", f"yes: check_mint says code "
+                                f"{self.code(self.bond.check_mint(yamada.address, '1'))}")
+        table.add_row("terms", f"{terms.code}, {escape(terms.name)}")
+        table.add_row("last period", f"tax {money(remitted)} JPY remitted, dust {money(dust)} JPY")
+        table.add_row("stablecoin left in the bond",
+                      f"{money(left)} JPY: the dust of the 10 periods, until the claim windows "
+                      f"close")
+        self.show(table)
+
+    # -- 12 ------------------------------------------------------------------------------------
+
+    def step_report(self) -> None:
+        self.explain(
+            "Every payment of the bond's life, claims and pushes, failed payees included, is one "
+            "PaymentReport, written as CSV for the paying agent's books. Then the auditor's "
+            "check: for each period, the register rebuilt from Transfer events as it stood at the "
+            "record time, times the term sheet's rate and floored per holder, must be exactly "
+            "what the contract paid: its payment events, its periodPayments totals and the CSV.")
+        path = self.payments_csv
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = self.in_yen(self.life).to_csv()
+        path.write_text(text, encoding="utf-8")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        paid = self.life.paid
+        failed = self.life.failed
+        expect(len(rows) == len(paid) + len(failed), f"{path}: {len(rows)} rows for "
+                                                     f"{len(self.life.lines)} lines")
+        try:
+            shown = str(path.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            shown = str(path.resolve())
+        self.ok(f"payment report: {len(paid)} payments and {len(failed)} failed attempts (paid "
+                f"later) in {escape(shown)}")
+        self.say(f"columns: {', '.join(next(csv.reader(io.StringIO(text))))}")
+
+        coupons = self.bond.coupons
+        table = self.table("no.", "record time (JST)", "wallets", "face", "gross owed",
+                           "gross paid", "principal", "agrees",
+                           title="Register at each record date (from events) vs what the "
+                                 "contract paid (JPY)",
+                           right=("wallets", "face", "gross owed", "gross paid", "principal"))
+        for period in coupons.schedule():
+            due = self.due(period)
+            lines = {line.holder: line for line in paid if line.period == period.index}
+            expect(set(lines) == set(due), f"period {period.number}: paid "
+                                           f"{len(lines)} wallets, {len(due)} held units at the "
+                                           f"record time")
+            self.check_lines(list(lines.values()), due, f"period {period.number}")
+            on_chain = coupons.paid(period.index)
+            owed = sum((o.gross for o in due.values()), Decimal(0))
+            principal = sum((o.principal for o in due.values()), Decimal(0))
+            number = str(period.number)
+            in_csv = [r for r in rows if r["period"] == number and r["status"] == "paid"]
+            expect(on_chain.coupon_gross == owed and on_chain.principal == principal
+                   and sum((Decimal(r["gross"]) for r in in_csv), Decimal(0)) == owed
+                   and sum((Decimal(r["principal"]) for r in in_csv), Decimal(0)) == principal
+                   and len(in_csv) == len(due),
+                   f"period {period.number}: the register says gross {owed}, principal "
+                   f"{principal}; periodPayments {on_chain.coupon_gross}, "
+                   f"{on_chain.principal}; the CSV has {len(in_csv)} rows")
+            table.add_row(number, jst(period.record_time).removesuffix(" JST"), str(len(due)),
+                          f"{sum((o.face for o in due.values()), Decimal(0)):,}", money(owed),
+                          money(on_chain.coupon_gross),
+                          money(on_chain.principal) if on_chain.principal else "-",
+                          "[green]✔[/green]")
+        self.show(table)
+        gross, tax = self.life.total("gross"), self.life.total("tax")
+        principal = self.life.total("principal")
+        expect(principal == self.issued, f"{principal} JPY of principal repaid, "
+                                         f"{self.issued} issued")
+        self.ok(f"over the life: {money(gross)} JPY of coupons ({money(tax)} withheld and "
+                f"remitted), {money(principal)} JPY of principal repaid; "
+                f"{money(sum(self.dust.values(), Decimal(0)))} JPY of rounding dust left")
+
     def summary(self) -> None:
         latest = self.chain.block_number()
         sent = sum(int(self.chain.w3.eth.get_block_transaction_count(n))
@@ -670,8 +1411,8 @@ class Demo:
         self.heading("[bold green]Done")
         self.console.print(
             f"[bold green]munibond demo OK[/bold green] in {elapsed:.1f} s: {sent} transactions, "
-            f"{self.refusals} refusals explained, {self.holder_count} holders of "
-            f"{self.yen(self.bond.total_supply())}", highlight=False, soft_wrap=True)
+            f"{self.refusals} refusals explained, {money(self.life.total('principal'))} "
+            f"{self.bond.terms().currency_code} redeemed", highlight=False, soft_wrap=True)
 
 
 class TrimmedOutput(io.TextIOBase):
@@ -721,11 +1462,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="demo.py", description=(__doc__ or "").split("\n\n")[0],
         epilog="Environment: MUNIBOND_DEBUG=1 shows a traceback when a step fails; "
                "MUNIBOND_ANVIL names another anvil binary.")
-    parser.parse_args(argv)
+    parser.add_argument("--payments-csv", type=Path, default=DEFAULT_PAYMENTS_CSV,
+                        metavar="PATH",
+                        help="where to write the payment report of the bond's life (default: "
+                             "reports/demo-payments.csv in the project)")
+    args = parser.parse_args(argv)
     console = make_console()
     debug = os.environ.get("MUNIBOND_DEBUG", "").strip().lower() not in ("", "0", "false", "no")
     with tempfile.TemporaryDirectory(prefix="munibond-demo-") as records:
-        demo = Demo(console, Path(records))
+        demo = Demo(console, Path(records), args.payments_csv)
         try:
             demo.run()
         except KeyboardInterrupt:

@@ -27,6 +27,7 @@ from munibond.deploy import (
     publish_documents,
     summary_lines,
 )
+from munibond.payment_setup import ensure_payments
 from munibond.scripting import (
     PROJECT_ROOT,
     add_common_arguments,
@@ -77,7 +78,10 @@ def _main(argv: Sequence[str] | None) -> int:
                            root=session.root,
                            accept_term_sheet_edits=args.accept_term_sheet_edits,
                            report=session.say)
-        documents = publish_documents(bond, session.signer, load_term_sheet(term_sheet))
+        sheet = load_term_sheet(term_sheet)
+        ensure_payments(bond, session.signer, sheet, token=bond.terms().settlement_token,
+                        say=session.say)
+        documents = publish_documents(bond, session.signer, sheet)
         if documents.published:
             session.say(f"documents published on the bond: {', '.join(documents.published)}")
         if documents.not_issuer:

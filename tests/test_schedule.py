@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar as calendar_module
 import copy
+import dataclasses
 import itertools
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,11 +26,14 @@ from munibond.exceptions import AmountError, TermSheetError
 from munibond.schedule import (
     CouponPeriod,
     CouponSchedule,
+    OnChainSchedule,
     _spans,
     add_months,
     coupon_schedule,
     holder_gross,
     holder_gross_amount,
+    holder_principal,
+    onchain_schedule,
     truncate,
 )
 from munibond.termsheet import TermSheet, load_term_sheet, parse_term_sheet, term_sheet_from_dict
@@ -608,3 +612,284 @@ def test_loading_refuses_a_malformed_schedule(tmp_path: Path) -> None:
         load_term_sheet(tmp_path / "bad.yaml")
     assert caught.value.field == "bond.coupon.first_payment_date"
     assert "bad.yaml" in str(caught.value)
+
+
+# --- amortisation ------------------------------------------------------------------------------
+
+AMORTISED = [{"date": "2028-12-15", "percent": "20"}, {"date": "2029-12-15", "percent": "30"}]
+
+
+def test_amortisation_repays_original_face_and_coupons_accrue_on_the_outstanding() -> None:
+    schedule = schedule_of(amortisation=AMORTISED)
+    outstanding = [p.outstanding for p in schedule.periods]
+    assert outstanding == [1] * 4 + [Fraction(4, 5)] * 2 + [Fraction(1, 2)] * 4
+    assert [p.index for p in schedule.amortisations] == [4, 6]
+    fourth, sixth = schedule.period(4), schedule.period(6)
+    assert fourth.amortises and fourth.principal_percent == 20
+    assert fourth.principal_per_unit == Decimal("0.2")
+    assert fourth.principal_per_unit_scaled == 2 * 10**12
+    assert fourth.principal_per_denomination == 2_000
+    assert fourth.outstanding_after == Fraction(4, 5)
+    # a coupon date on a Saturday: the principal is paid with the coupon, on the Friday before
+    assert sixth.payment_date == date(2029, 12, 14) and sixth.principal_per_denomination == 3_000
+    # interest per 1 JPY of ORIGINAL face: rate / 2 x outstanding
+    assert fourth.interest_per_unit_scaled == 31_000_000_000
+    assert schedule.period(5).interest_per_unit_scaled == 24_800_000_000
+    assert schedule.period(5).interest_per_denomination == 24
+    assert schedule.period(10).interest_per_unit_scaled == 15_500_000_000
+    assert not schedule.period(5).amortises and schedule.period(5).principal_per_unit == 0
+    redemption = schedule.redemption
+    assert redemption.outstanding == Fraction(1, 2)
+    assert redemption.amount_per_unit == Decimal("0.5")
+    assert redemption.amount_per_unit_scaled == 5 * 10**12
+    assert redemption.amount_per_denomination == 5_000
+    assert schedule.total_principal_per_unit == 1
+    # a holder of 12,345 JPY of face: each principal floored to 1 JPY separately
+    assert holder_principal(12_345, fourth, 0) == 2_469
+    assert holder_principal(12_345, sixth, 0) == 3_703  # 3,703.5
+    assert holder_principal(12_345, redemption, 0) == 6_172  # 6,172.5
+    assert holder_principal(12_345, redemption, 0, out_decimals=18) == 6_172 * 10**18
+
+
+def test_amortised_interest_is_truncated_once_on_the_exact_product() -> None:
+    schedule = schedule_of({"rate": "0.123%"}, amortisation=[
+        {"date": "2027-06-15", "percent": "33.3333"}], redemption_price="101.5")
+    second = schedule.period(2)
+    outstanding = 1 - Fraction(333_333, 1_000_000)
+    assert second.outstanding == outstanding
+    assert second.interest_exact == Fraction(123, 100_000) / 2 * outstanding
+    assert second.interest_per_unit_scaled == truncate(second.interest_exact, 13)
+    # amortisation at the redemption price
+    first = schedule.period(1)
+    assert Fraction(first.principal_per_unit) == Fraction(333_333, 10**6) * Fraction(1015, 1000)
+    assert first.principal_per_unit_scaled == 3_383_329_950_000  # exact: never truncated
+    assert schedule.total_principal_per_unit == Decimal("1.015")
+
+
+def test_principal_that_the_interest_decimals_cannot_hold_is_refused() -> None:
+    error = schedule_error({"interest_decimals": 2},
+                           amortisation=[{"date": "2027-06-15", "percent": "12.5"}])
+    assert error.field == "bond.amortisation[0].percent" and "interest_decimals" in error.detail
+    error = schedule_error({"interest_decimals": 1}, redemption_price="100.5")
+    assert error.field == "bond.redemption_price" and "never truncated" in error.detail
+
+
+def test_amortisation_dates_must_be_coupon_dates() -> None:
+    error = schedule_error(amortisation=[{"date": "2029-12-14", "percent": "10"}])
+    assert error.field == "bond.amortisation[0].date"
+    assert "2029-12-14 is not a coupon date (before business-day adjustment)" in error.detail
+    assert "2029-06-15 and 2029-12-15" in error.detail
+
+
+# --- on chain ------------------------------------------------------------------------------------
+
+TOKEN = "0xbcd4042de499d14e55001ccbb24a551f3b954096"
+HOLDINGS = [0, 1, 3, 9_999, 10_000, 12_345, 33_333, 1_000_000, 10_000_000, 500_000_000]
+
+
+def contract_pays(units: int, per_unit: int, onchain: OnChainSchedule) -> int:
+    """The contract's formula: floor(u x perUnit / 10^divisorExponent) rounding units, each of
+    10^payExponent settlement-token units."""
+    divisor: int = 10**onchain.divisor_exponent
+    unit: int = 10**onchain.pay_exponent
+    return units * per_unit // divisor * unit
+
+
+def test_onchain_schedule_of_the_example() -> None:
+    schedule = coupon_schedule(load_term_sheet(EXAMPLE))
+    onchain = onchain_schedule(schedule, settlement_decimals=18)
+    assert len(onchain) == 10
+    assert (onchain.divisor_exponent, onchain.pay_exponent) == (13, 18)  # the spec's example
+    for period, terms in zip(schedule.periods, onchain.periods, strict=True):
+        assert terms.record_time == period.record_timestamp
+        assert terms.payment_time == period.payment_timestamp
+        assert terms.coupon_per_unit == 31_000_000_000
+    assert [p.principal_per_unit for p in onchain.periods] == [0] * 9 + [10**13]
+    final = onchain.periods[-1]
+    assert final.label == "coupon 10 + redemption" and onchain.periods[0].label == "coupon 1"
+    assert final.record_time == schedule.redemption.record_timestamp
+    assert final.payment_time == schedule.redemption.payment_timestamp
+    # 10 years from each payment date; the longest span (three 29 Februaries) is 3,653 days
+    assert onchain.claim_window == 3_653 * 86_400
+    assert onchain.call_notice == 30 * 86_400
+    assert onchain.call_principals == (10**13,) * 9 + (0,)
+    periods, token, divisor, pay, window, notice = onchain.as_args(TOKEN)
+    assert periods[0] == (1812952800, 1812985200, 31_000_000_000, 0)
+    assert periods[-1] == (final.record_time, final.payment_time, 31_000_000_000, 10**13)
+    assert len(periods) == 10
+    assert token == "0xBcd4042DE499D14e55001CcbB24a551F3b954096"
+    assert (divisor, pay, window, notice) == (13, 18, 3_653 * 86_400, 30 * 86_400)
+    assert onchain.payment_of(12_345, 0) == (38 * 10**18, 0)
+    assert onchain.payment_of(12_345, 9) == (38 * 10**18, 12_345 * 10**18)
+    assert onchain.required_funding(500_000_000, 9) == (1_550_000 + 500_000_000) * 10**18
+
+
+def test_holder_gross_is_the_contracts_formula() -> None:
+    """For the example, an amortising variant, a finer rounding unit and token decimals:
+    holder_gross / holder_principal equal floor(u x perUnit / 10^divisorExponent) paid in
+    10^payExponent settlement units, for every period and holding."""
+    cases = [
+        (coupon_schedule(load_term_sheet(EXAMPLE)), 18),
+        (schedule_of(amortisation=AMORTISED), 18),
+        (schedule_of(amortisation=AMORTISED), 0),
+        (schedule_of({"rate": "1.2345%", "rounding_unit": "0.01"}, currency="USD", decimals=2,
+                     trading_unit="0.01", redemption_price="100.25",
+                     amortisation=[{"date": "2029-06-15", "percent": "12.3456"}]), 6),
+        (schedule_of({"rate": "0.7%", "rounding_unit": "10", "first_payment_date": None},
+                     issue_date="2027-01-10"), 0),
+    ]
+    for schedule, settlement in cases:
+        onchain = onchain_schedule(schedule, settlement_decimals=settlement)
+        last = len(schedule.periods) - 1
+        for index, (period, terms) in enumerate(zip(schedule.periods, onchain.periods,
+                                                    strict=True)):
+            principal = schedule.redemption if index == last else period
+            for units in HOLDINGS:
+                gross = holder_gross(units, period, schedule.decimals, out_decimals=settlement)
+                assert gross == contract_pays(units, terms.coupon_per_unit, onchain)
+                paid = holder_principal(units, principal, schedule.decimals,
+                                        out_decimals=settlement)
+                assert paid == contract_pays(units, terms.principal_per_unit, onchain)
+                assert onchain.payment_of(units, index) == (gross, paid)
+
+
+def test_onchain_amortisation_and_calls() -> None:
+    schedule = schedule_of(amortisation=AMORTISED)
+    onchain = onchain_schedule(schedule, settlement_decimals=18)
+    principals = [p.principal_per_unit for p in onchain.periods]
+    assert principals == [0, 0, 0, 2 * 10**12, 0, 3 * 10**12, 0, 0, 0, 5 * 10**12]
+    assert sum(principals) == 10**13
+    assert onchain.periods[3].label == "coupon 4 + amortisation 20%"
+    assert onchain.periods[-1].label == "coupon 10 + redemption"
+    assert [p.coupon_per_unit for p in onchain.periods][3:6] == [31 * 10**9, 248 * 10**8,
+                                                                 248 * 10**8]
+    # a call of period p pays the face outstanding before its payment, at the call price
+    assert onchain.call_principals == (10**13,) * 4 + (8 * 10**12,) * 2 + (5 * 10**12,) * 3 + (0,)
+    premium = onchain_schedule(schedule_of(amortisation=AMORTISED,
+                                           redemption_price="101"), settlement_decimals=18)
+    assert premium.call_principals[0] == 101 * 10**11
+    assert premium.periods[3].principal_per_unit == 202 * 10**10
+
+
+def test_onchain_call_price_defaults_to_the_redemption_price() -> None:
+    data = copy.deepcopy(EXAMPLE_DATA)
+    data["payments"]["call_price"] = "102"
+    data["payments"]["call_notice"] = "1 year"
+    schedule = coupon_schedule(term_sheet_from_dict(data, base_dir=EXAMPLE.parent))
+    assert schedule.call_price == 102 and schedule.redemption_price == 100
+    onchain = onchain_schedule(schedule, settlement_decimals=18)
+    assert onchain.call_principals[0] == 102 * 10**11
+    # a year before each payment date; the longest such year has a 29 February (366 days)
+    assert onchain.call_notice == 366 * 86_400
+
+
+def test_a_zero_coupon_bond_has_one_onchain_period() -> None:
+    schedule = schedule_of({"rate": "0%", "frequency": 0, "first_payment_date": None},
+                           redemption_price="101.5")
+    onchain = onchain_schedule(schedule, settlement_decimals=18)
+    assert len(onchain) == 1
+    (final,) = onchain.periods
+    assert final.coupon_per_unit == 0 and final.principal_per_unit == 10_150_000_000_000
+    assert final.label == "redemption"
+    assert final.record_time == schedule.redemption.record_timestamp
+    assert onchain.call_principals == (0,)
+
+
+def test_claim_window_in_years_follows_the_civil_code() -> None:
+    from munibond.schedule import _span_seconds
+    from munibond.termsheet import Duration
+
+    leap = datetime(2028, 2, 29, tzinfo=JST)
+    # ends at the end of 28 February 2029 (no 29 February): 00:00 on 1 March
+    assert _span_seconds(Duration(count=1, unit="years"), [leap], backwards=False) == \
+        366 * 86_400
+    plain = datetime(2027, 6, 15, tzinfo=JST)
+    assert _span_seconds(Duration(count=10, unit="years"), [plain], backwards=False) == \
+        (date(2037, 6, 15) - date(2027, 6, 15)).days * 86_400
+    assert _span_seconds(Duration(count=45, unit="days"), [plain], backwards=True) == \
+        45 * 86_400
+
+
+@pytest.mark.parametrize(("coupon", "bond", "settlement", "field", "words"), [
+    ({"rounding_unit": "5"}, {}, 18, "bond.coupon.rounding_unit", "not a power of ten"),
+    ({"rounding_unit": "0.5"}, {}, 18, "bond.coupon.rounding_unit", "not a power of ten"),
+    ({"rounding_unit": "0.01"}, {}, 0, "bond.coupon.rounding_unit",
+     "finer than one unit of the settlement token"),
+    ({"rounding_unit": "0.01", "interest_decimals": 1}, {}, 18, "bond.coupon.rounding_unit",
+     "finer than the interest"),
+    ({"rounding_unit": "10"}, {}, 77, "bond.coupon.rounding_unit", "above 77"),
+    # 30 years of monthly coupons: 360 periods
+    ({"frequency": 12, "first_payment_date": None}, {"maturity_date": "2056-12-15"}, 18,
+     "bond.coupon.frequency", "at most 255"),
+    # maturity on a Saturday paid on the Monday after: after the maturity the contract stores
+    ({"business_day": "following", "first_payment_date": None},
+     {"maturity_date": "2031-12-13"}, 18, "bond.coupon.business_day", "after the maturity"),
+    # 00:00 in New York is 05:00 UTC, after 00:00 UTC of the maturity date
+    ({"timezone": "America/New_York", "calendar": "weekends"}, {}, 18, "bond.coupon.timezone",
+     "after the maturity"),
+])
+def test_onchain_refusals_name_the_field(coupon: dict[str, Any], bond: dict[str, Any],
+                                         settlement: int, field: str, words: str) -> None:
+    schedule = schedule_of(coupon, **bond)
+    with pytest.raises(TermSheetError) as info:
+        onchain_schedule(schedule, settlement_decimals=settlement)
+    assert info.value.field == field, str(info.value)
+    assert words in info.value.detail, str(info.value)
+
+
+def test_onchain_refuses_bad_arguments() -> None:
+    schedule = coupon_schedule(load_term_sheet(EXAMPLE))
+    for bad in (-1, 78, True, "18"):
+        with pytest.raises(AmountError, match="settlement_decimals"):
+            onchain_schedule(schedule, settlement_decimals=bad)  # type: ignore[arg-type]
+    onchain = onchain_schedule(schedule, settlement_decimals=18)
+    with pytest.raises(AmountError, match="settlement token"):
+        onchain.as_args("0x1234")
+    with pytest.raises(AmountError, match="settlement token"):
+        onchain.as_args("0x" + "0" * 40)
+    # amounts and times must fit the contract's integers
+    first = dataclasses.replace(schedule.periods[0], interest_per_unit_scaled=2**64)
+    huge = dataclasses.replace(schedule, periods=(first, *schedule.periods[1:]))
+    with pytest.raises(TermSheetError, match="uint64"):
+        onchain_schedule(huge, settlement_decimals=18)
+
+
+@settings(max_examples=60, deadline=None)
+@given(bonds(), st.data())
+def test_onchain_invariants(drawn: tuple[dict[str, Any], dict[str, Any]],
+                            data: st.DataObject) -> None:
+    """Over many bonds, with amortisation on drawn coupon dates: the on-chain periods mirror the
+    coupon periods, principal adds up to the redemption price, and the contract's formula pays
+    what holder_gross and holder_principal compute."""
+    bond, coupon = drawn
+    coupon = {**coupon, "business_day": "preceding"}
+    try:
+        plain = coupon_schedule(terms(coupon, **bond))
+    except TermSheetError:
+        return
+    dates = [p.accrual_end for p in plain.periods[:-1]]
+    chosen = sorted(data.draw(st.sets(st.sampled_from(dates), max_size=4)) if dates else [])
+    percents = data.draw(st.lists(st.sampled_from(["1", "5", "12.5", "20", "0.0001"]),
+                                  min_size=len(chosen), max_size=len(chosen)))
+    amortisation = [{"date": day.isoformat(), "percent": percent}
+                    for day, percent in zip(chosen, percents, strict=True)]
+    price = data.draw(st.sampled_from(["100", "101.5", "99.75"]))
+    schedule = coupon_schedule(terms(coupon, **bond, amortisation=amortisation,
+                                     redemption_price=price))
+    onchain = onchain_schedule(schedule, settlement_decimals=18)
+    assert len(onchain) == len(schedule.periods)
+    assert sum(p.principal_per_unit for p in onchain.periods) == \
+        truncate(Fraction(price) / 100, 13)
+    assert schedule.total_principal_per_unit == Decimal(price) / 100
+    for before, after in itertools.pairwise(onchain.periods):
+        assert before.record_time < before.payment_time < after.record_time
+    assert onchain.periods[-1].principal_per_unit > 0
+    assert onchain.claim_window >= 3_652 * 86_400
+    units = data.draw(st.integers(0, 10**12))
+    for index, period in enumerate(schedule.periods):
+        paid = schedule.redemption if index == len(schedule.periods) - 1 else period
+        assert onchain.payment_of(units, index) == (
+            holder_gross(units, period, 0, out_decimals=18),
+            holder_principal(units, paid, 0, out_decimals=18))
+        assert period.interest_per_unit_scaled == truncate(
+            Fraction(schedule.rate) * period.day_count_fraction * period.outstanding, 13)

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from munibond.signers import dev_accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
-NAMES = ("deploy_bond", "onboard_investors", "allot", "status")
+NAMES = ("deploy_bond", "onboard_investors", "allot", "status", "pay_coupon")
 
 
 def script(name: str, *args: str, cwd: Path, env: dict[str, str] | None = None,
@@ -86,6 +87,7 @@ def test_issuer_flow_against_a_node(node: Anvil, tmp_path: Path) -> None:
     assert "issued 18,660,000 of 500,000,000 JPY, 11 holding wallet(s)" in out
     assert "investor   1004" in out and "10,000,000 JPY" in out
     assert "minted 10,000,000 JPY to" in out
+
 
 
 def test_errors_are_one_line_without_traceback(node: Anvil, tmp_path: Path) -> None:
@@ -161,3 +163,51 @@ def test_brownie_run(tmp_path: Path) -> None:
         if attempt:
             assert "is gone" in out  # the first run's chain
     assert read_record(records / "development" / "platform.json")["chain_id"] == 31337
+
+
+def test_paying_a_coupon(tmp_path: Path) -> None:
+    """pay_coupon.py on its own anvil (it moves the chain's clock past the first coupon)."""
+    with start_anvil(accounts=30) as anvil:
+        records = tmp_path / "records"
+        common = ("--rpc-url", anvil.url, "--network", "test", "--deployments", str(records))
+        chain = anvil.connect()
+        deployer = dev_accounts(1)[0].address
+        for name in ("deploy_bond", "onboard_investors", "allot"):
+            ok(script(name, *common, cwd=tmp_path))
+        platform = read_record(records / "test" / "platform.json")
+        bond = read_record(records / "test" / "KOBE-R-2026-01.json")
+        _pay_first_coupon(chain, common, platform, bond, deployer, tmp_path)
+
+
+def _pay_first_coupon(chain: Any, common: tuple[str, ...], platform: dict[str, Any],
+                      bond: dict[str, Any], deployer: str, tmp_path: Path) -> None:
+    # nothing due yet; then funded and pushed once the first payment time has passed
+    out = ok(script("pay_coupon", *common, "--fund", cwd=tmp_path))
+    assert "nothing is due yet" in out
+    from munibond.bond import Bond
+    from munibond.contracts import settlement_abi
+
+    paying = Bond(chain, bond["address"])
+    first = paying.coupons.period(0)
+    chain.set_next_timestamp(int(first.payment_time.timestamp()) + 1)
+    chain.mine()
+    token = chain.w3.eth.contract(address=platform["contracts"]["settlement_token"]["address"],
+                                  abi=list(settlement_abi()))
+    chain.transact(dev_accounts(1)[0], token.functions.mint(deployer, 10**24))
+    report = tmp_path / "coupon-1.csv"
+    out = ok(script("pay_coupon", *common, "--fund", "--chunk-size", "4", "--report",
+                    str(report), cwd=tmp_path))
+    # 18,660,000 JPY outstanding x 0.31% = 57,846 JPY required; the holders' floors sum to less
+    assert "period 1 of KOBE-R-2026-01 (coupon): required 57,846" in out
+    assert "funded period 1 with 57,846" in out
+    assert "done: 11 holder(s) paid in 3 transaction(s)" in out
+    rows = report.read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("holder,period,gross,national_tax,local_tax,tax,net")
+    assert len(rows) == 12 and all(",1," in row and row.endswith(",paid,") for row in rows[1:])
+    # each holder's gross: its whole holding x 0.31%, floored to 1 JPY (nothing moved since)
+    for row in rows[1:]:
+        holder, _, gross = row.split(",")[:3]
+        assert int(gross) == int(paying.balance_of(holder)) * 31 // 10_000, row
+    assert paying.coupons.paid(0).coupon_gross == sum(int(r.split(",")[2]) for r in rows[1:])
+    out = ok(script("pay_coupon", *common, cwd=tmp_path))  # a re-run pays nobody twice
+    assert "done: 0 holder(s) paid in 0 transaction(s)" in out

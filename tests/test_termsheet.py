@@ -589,3 +589,163 @@ def test_addresses() -> None:
         codes.parse_address(checksummed[:-1] + "7")
     with pytest.raises(codes.CodeError, match="0x"):
         codes.parse_address(checksummed[2:])
+
+
+# --- payments: withholding, tax account, claim window, calls ------------------------------------
+
+JAPANESE_RATES = {0: (0, 0), 1: (15315, 5000), 2: (15315, 0), 3: (15315, 0)}
+
+
+def test_payments_defaults_are_the_japanese_conventions() -> None:
+    terms = term_sheet_from_dict(minimal())
+    assert terms.withholding_rates() == JAPANESE_RATES
+    payments = terms.payments
+    assert payments.withholding.individual.national == Decimal("0.15315")
+    assert payments.withholding.individual.local == Decimal("0.05")
+    assert payments.withholding.individual.total == Decimal("0.20315")
+    assert payments.tax_account is None and terms.tax_account is None
+    assert str(payments.claim_window) == "10 years"
+    assert (payments.claim_window.count, payments.claim_window.unit) == (10, "years")
+    assert str(payments.call_notice) == "30 days"
+    assert payments.call_price is None and terms.call_price == 100
+    # the example writes the defaults out
+    example = load_term_sheet(EXAMPLE)
+    assert example.payments == payments and example.withholding_rates() == JAPANESE_RATES
+
+
+def test_withholding_covers_every_tax_category() -> None:
+    from munibond.termsheet import JAPANESE_WITHHOLDING, Withholding
+
+    assert set(Withholding.model_fields) == set(codes.TAX_CATEGORIES)
+    assert set(JAPANESE_WITHHOLDING) == set(codes.TAX_CATEGORIES)
+    assert set(term_sheet_from_dict(minimal()).withholding_rates()) == \
+        set(codes.TAX_CATEGORY_NAMES)
+
+
+def test_payments_fields() -> None:
+    data = minimal()
+    data["payments"] = {
+        "withholding": {"individual": {"national": "15.315%", "local": "0%"},
+                        "non_resident": {"national": "10%", "local": "0.001%"}},
+        "tax_account": "0xbcd4042de499d14e55001ccbb24a551f3b954096",
+        "claim_window": "3650 days", "call_notice": "1 year", "call_price": "101.5%"}
+    terms = term_sheet_from_dict(data)
+    # categories not given keep the Japanese rates
+    assert terms.withholding_rates() == {0: (0, 0), 1: (15315, 0), 2: (15315, 0),
+                                         3: (10000, 1)}
+    assert terms.tax_account == "0xBcd4042DE499D14e55001CcbB24a551F3b954096"
+    assert str(terms.payments.claim_window) == "3650 days"
+    assert str(terms.payments.call_notice) == "1 year"
+    assert terms.call_price == Decimal("101.5")
+    # "payments:" or "withholding:" with everything commented out: the defaults
+    data["payments"] = None
+    assert term_sheet_from_dict(data).withholding_rates() == JAPANESE_RATES
+    data["payments"] = {"withholding": None}
+    assert term_sheet_from_dict(data).withholding_rates() == JAPANESE_RATES
+
+
+def test_payments_round_trip() -> None:
+    data = minimal()
+    data["payments"] = {"claim_window": "400 days", "call_notice": "2 years",
+                        "withholding": {"exempt": {"national": "0.001%", "local": "65.535%"}}}
+    data["bond"]["amortisation"] = [{"date": "2028-01-01", "percent": "25"}]
+    terms = term_sheet_from_dict(data)
+    dumped = terms.model_dump(mode="json")
+    assert dumped["payments"]["claim_window"] == "400 days"
+    assert term_sheet_from_dict(dumped) == terms
+    assert parse_term_sheet(yaml.safe_dump(dumped)) == terms
+
+
+_INDIVIDUAL = 'individual: {national: "15.315%", local: "5%"}'
+
+
+@pytest.mark.parametrize(("old", "new", "field", "words"), [
+    (_INDIVIDUAL, 'individual: {national: "15.3155%", local: "5%"}',
+     "payments.withholding.individual.national", "finer than 0.001%"),
+    (_INDIVIDUAL, 'individual: {national: "60%", local: "50%"}',
+     "payments.withholding.individual.local", "more than 100%"),
+    (_INDIVIDUAL, 'individual: {national: "70%", local: "0%"}',
+     "payments.withholding.individual.national", "65.535%"),
+    (_INDIVIDUAL, 'individual: {national: 0.15315, local: "5%"}',
+     "payments.withholding.individual.national", "floating-point"),
+    (_INDIVIDUAL, 'individual: {national: "-1%", local: "5%"}',
+     "payments.withholding.individual.national", "negative"),
+    (_INDIVIDUAL, 'individual: {national: "15.315%"}',
+     "payments.withholding.individual.local", "required"),
+    (_INDIVIDUAL, 'indivdual: {national: "15.315%", local: "5%"}',
+     "payments.withholding.indivdual", "did you mean 'individual'"),
+    ("claim_window: 10 years", "claim_window: 10", "payments.claim_window", '"10 years"'),
+    ("claim_window: 10 years", "claim_window: 10 weeks", "payments.claim_window",
+     "length of time"),
+    ("claim_window: 10 years", "claim_window: 0 days", "payments.claim_window", "positive"),
+    ("claim_window: 10 years", "claim_window: 101 years", "payments.claim_window",
+     "more than 100 years"),
+    ("call_notice: 30 days", "call_notice: -1 days", "payments.call_notice", "length of time"),
+    ('# tax_account: "0x..."', 'tax_account: "0x1234"', "payments.tax_account",
+     "40 hex digits"),
+    ('# call_price: "100"', 'call_price: "0"', "payments.call_price", "more than zero"),
+    ('# call_price: "100"', 'call_price: "300"', "payments.call_price", "implausible"),
+    ("call_notice: 30 days", "call_notice: 30 days\n  notice: 30 days", "payments.notice",
+     "unknown field"),
+])
+def test_malformed_payments(old: str, new: str, field: str, words: str) -> None:
+    error = error_of(edited(old, new))
+    assert error.field == field, str(error)
+    assert words in error.detail, str(error)
+    assert "terms.yaml, line" in str(error)
+
+
+# --- amortisation ------------------------------------------------------------------------------
+
+_REDEMPTION = 'redemption_price: "100"'
+
+
+def _amortising(parts: str) -> str:
+    return edited(_REDEMPTION, f"{_REDEMPTION}\n  amortisation: {parts}")
+
+
+def test_amortisation() -> None:
+    terms = parse_term_sheet(_amortising('[{date: 2028-12-15, percent: "20"}, '
+                                         '{date: 2029-12-15, percent: "30%"}]'))
+    assert [(part.date, part.percent) for part in terms.bond.amortisation] == [
+        (date(2028, 12, 15), Decimal(20)), (date(2029, 12, 15), Decimal(30))]
+    assert terms.bond.amortised_percent == 50
+    assert load_term_sheet(EXAMPLE).bond.amortisation == ()
+    assert parse_term_sheet(_amortising("")).bond.amortisation == ()  # "amortisation:" alone
+
+
+@pytest.mark.parametrize(("parts", "field", "words"), [
+    ('[{date: 2031-12-15, percent: "10"}]', "bond.amortisation[0].date",
+     "before the maturity date"),
+    ('[{date: 2026-12-15, percent: "10"}]', "bond.amortisation[0].date", "after the issue date"),
+    ('[{date: 2029-12-15, percent: "10"}, {date: 2028-12-15, percent: "10"}]',
+     "bond.amortisation[1].date", "not after the previous"),
+    ('[{date: 2029-12-15, percent: "10"}, {date: 2029-12-15, percent: "10"}]',
+     "bond.amortisation[1].date", "not after the previous"),
+    ('[{date: 2028-12-15, percent: "60"}, {date: 2029-12-15, percent: "40"}]',
+     "bond.amortisation", "less than 100%"),
+    ('[{date: 2028-12-15, percent: "0"}]', "bond.amortisation[0].percent", "more than zero"),
+    ('[{date: 2028-12-15, percent: "10.00001"}]', "bond.amortisation[0].percent",
+     "finer than 0.0001%"),
+    ('[{date: 2028-12-15, percent: 10.5}]', "bond.amortisation[0].percent", "floating-point"),
+    ('[{date: 2028-12-15}]', "bond.amortisation[0].percent", "required"),
+    ('[{date: 2028-12-15, percent: "10", price: "100"}]', "bond.amortisation[0].price",
+     "unknown field"),
+    # checked with the coupon schedule, when the file is loaded
+    ('[{date: 2028-12-14, percent: "10"}]', "bond.amortisation[0].date",
+     "nearest coupon dates before maturity are 2028-06-15 and 2028-12-15"),
+])
+def test_malformed_amortisation(parts: str, field: str, words: str) -> None:
+    error = error_of(_amortising(parts))
+    assert error.field == field, str(error)
+    assert words in error.detail, str(error)
+    assert "terms.yaml, line" in str(error)
+
+
+def test_a_zero_coupon_bond_cannot_amortise() -> None:
+    data = minimal()
+    data["bond"]["coupon"] = {"rate": "0%", "frequency": 0}
+    data["bond"]["amortisation"] = [{"date": "2028-01-01", "percent": "10"}]
+    with pytest.raises(TermSheetError) as info:
+        term_sheet_from_dict(data)
+    assert info.value.field == "bond.amortisation" and "zero-coupon" in info.value.detail

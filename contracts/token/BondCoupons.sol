@@ -124,6 +124,9 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
     /// @notice Nothing withheld for the period is left to remit.
     /// @param period the period
     error NothingToRemit(uint256 period);
+    /// @notice The period was never fully funded: its holders stay owed, nothing is returned.
+    /// @param period the period
+    error NotFunded(uint256 period);
     /// @notice The period's claim window is still open.
     /// @param period the period
     /// @param closesAt when it closes
@@ -172,9 +175,17 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
             if (t.recordTime <= previous) revert InvalidSchedule(i, "record time not after the previous time");
             if (t.paymentTime <= t.recordTime) revert InvalidSchedule(i, "payment time not after record time");
             previous = t.paymentTime;
+            if (t.couponPerUnit > CM.MAX_PER_UNIT || t.principalPerUnit > CM.MAX_PER_UNIT) {
+                revert InvalidSchedule(i, "amount per unit above 2^48");
+            }
             uint256 w = uint256(t.recordTime) | (uint256(t.paymentTime) << CM.PAYMENT_SHIFT)
                 | (uint256(t.couponPerUnit) << CM.COUPON_SHIFT) | (uint256(t.principalPerUnit) << CM.PRINCIPAL_SHIFT) | exps;
-            if (i == n - 1) w |= CM.FINAL;
+            if (i == n - 1) {
+                w |= CM.FINAL | (uint256(type(uint40).max) << CM.NEXT_RECORD_SHIFT);
+            } else {
+                w |= uint256(periods[i + 1].recordTime) << CM.NEXT_RECORD_SHIFT;
+                if (i == n - 2) w |= CM.NEXT_FINAL;
+            }
             _periods[i] = w;
             delete _periodFunds[i];
         }
@@ -202,7 +213,7 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
         for (uint256 i; i < n; ++i) {
             uint256 w = _periods[i];
             periods[i] = PeriodTerms(
-                uint40(w), uint40(w >> CM.PAYMENT_SHIFT), uint64(w >> CM.COUPON_SHIFT), uint64(w >> CM.PRINCIPAL_SHIFT)
+                uint40(w), uint40(w >> CM.PAYMENT_SHIFT), uint48(w >> CM.COUPON_SHIFT), uint48(w >> CM.PRINCIPAL_SHIFT)
             );
         }
     }
@@ -317,8 +328,10 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
         uint256 required = CM.required(w, _supplyAtRecord(period));
         uint256 funds = _periodFunds[period];
         uint256 funded = uint128(funds);
-        if (funded >= required) revert AlreadyFunded(period);
-        if (amount != required - funded) revert WrongFundingAmount(period, required - funded, amount);
+        // a period whose requirement did not grow (or is 0) is marked funded with amount 0
+        if (w & CM.FUNDED != 0) revert AlreadyFunded(period);
+        uint256 missing = required > funded ? required - funded : 0;
+        if (amount != missing) revert WrongFundingAmount(period, missing, amount);
         IERC20 token = IERC20(address(uint160(_payConfig)));
         uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
@@ -326,6 +339,9 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
         if (received != amount) revert FundingAmountMismatch(amount, received);
         _periodFunds[period] = funds + amount;
         _periods[period] = w | CM.FUNDED;
+        // the periods a mint may have to reopen lie below this bound (see {_beforeSupplyChange})
+        uint256 terms = _payTerms;
+        if (period >= uint8(terms >> 96)) _payTerms = (terms & ~(uint256(0xff) << 96)) | ((period + 1) << 96);
         emit PeriodFunded(period, msg.sender, amount, required, required);
     }
 
@@ -458,8 +474,9 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
         );
     }
 
-    /// @notice Returns a period's unclaimed funds (the rounding dust and entitlements not claimed)
-    /// once its claim window has closed (issuer); the period pays nothing more. Withheld tax not
+    /// @notice Returns a fully funded period's unclaimed funds (the rounding dust and
+    /// entitlements not claimed) once its claim window has closed (issuer); the period pays
+    /// nothing more. Withheld tax not
     /// yet remitted stays for {remitTax}.
     /// @param period the period
     /// @param to where the funds go (the issuer's account)
@@ -467,6 +484,8 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
     function returnUnclaimed(uint256 period, address to) external onlyRole(ROLE_ISSUER) returns (uint256 amount) {
         uint256 w = _period(period);
         if (w & CM.SWEPT != 0) revert PeriodSwept(period);
+        // a period the issuer never fully funded stays owed: its holders' claims do not lapse
+        if (w & CM.FUNDED == 0) revert NotFunded(period);
         uint256 closesAt = CM.paymentTime(w) + uint40(_payTerms >> 16);
         if (block.timestamp < closesAt) revert ClaimWindowOpen(period, closesAt);
         uint256 paid = _periodPaid[period];
@@ -500,8 +519,12 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
             if (uint128(_periodFunds[p]) != 0) revert InvalidSchedule(p, "funded: return its funding before a call");
             delete _periods[p];
         }
-        _periods[period] = (w & ~((uint256(type(uint64).max) << CM.PRINCIPAL_SHIFT) | CM.FUNDED))
-            | (uint256(principalPerUnit) << CM.PRINCIPAL_SHIFT) | CM.FINAL;
+        if (principalPerUnit > CM.MAX_PER_UNIT) revert InvalidSchedule(period, "amount per unit above 2^48");
+        _periods[period] = (w
+                & ~((uint256(type(uint48).max) << CM.PRINCIPAL_SHIFT) | CM.FUNDED | CM.NEXT_FINAL
+                    | (uint256(type(uint40).max) << CM.NEXT_RECORD_SHIFT)))
+            | (uint256(principalPerUnit) << CM.PRINCIPAL_SHIFT) | CM.FINAL | (uint256(type(uint40).max) << CM.NEXT_RECORD_SHIFT);
+        if (period != 0) _periods[period - 1] |= CM.NEXT_FINAL;
         _payTerms = (terms & ~uint256(0xff)) | (period + 1);
         state = (state & ~(uint256(type(uint40).max) << MATURITY_SHIFT)) | (CM.paymentTime(w) << MATURITY_SHIFT);
         if (period == uint8(state >> RECORDED_SHIFT)) state |= STATE_FINAL_DUE;

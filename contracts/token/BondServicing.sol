@@ -39,6 +39,7 @@ contract BondServicing is BondTerms, AgentOperations, BondDocuments {
     }
 
     /// @notice Everything else a bond does about payments is in {BondCoupons}: delegate to it.
+    // solhint-disable-next-line no-complex-fallback
     fallback() external {
         address target = coupons;
         assembly ("memory-safe") {
@@ -52,24 +53,28 @@ contract BondServicing is BondTerms, AgentOperations, BondDocuments {
 
     /// @notice Role that mints (allots) and manages documents.
     /// @return the role id, keccak256("ISSUER_ROLE")
+    // solhint-disable-next-line func-name-mixedcase
     function ISSUER_ROLE() external pure returns (bytes32) {
         return ROLE_ISSUER;
     }
 
     /// @notice Role of the transfer agent (freezes, forced transfers, recovery).
     /// @return the role id, keccak256("TRANSFER_AGENT_ROLE")
+    // solhint-disable-next-line func-name-mixedcase
     function TRANSFER_AGENT_ROLE() external pure returns (bytes32) {
         return ROLE_TRANSFER_AGENT;
     }
 
     /// @notice Role that may pause and unpause transfers and mints.
     /// @return the role id, keccak256("PAUSER_ROLE")
+    // solhint-disable-next-line func-name-mixedcase
     function PAUSER_ROLE() external pure returns (bytes32) {
         return ROLE_PAUSER;
     }
 
     /// @notice Role of the paying agent: funds periods, pays holders in batches, remits tax.
     /// @return the role id, keccak256("PAYING_AGENT_ROLE")
+    // solhint-disable-next-line func-name-mixedcase
     function PAYING_AGENT_ROLE() external pure returns (bytes32) {
         return ROLE_PAYING_AGENT;
     }

@@ -27,6 +27,7 @@ pragma solidity ^0.8.24;
 ///
 /// Period word `_periods[p]` (see {CouponMath}): record time, payment time, coupon and principal
 /// per unit of face, flags FUNDED, FINAL, SWEPT, TAX_FIXED and the two rounding exponents.
+// solhint-disable-next-line max-states-count
 abstract contract BondStorage {
     /// @dev Role ids (their getters, ISSUER_ROLE() and so on, are in {BondServicing}: kept out of
     /// the token's dispatcher, which every transfer walks). The issuer mints (allots) and manages
@@ -103,7 +104,8 @@ abstract contract BondStorage {
     uint256 internal _payConfig;
     /// @dev withholding rates of tax categories 3-10 (32 bits each)
     uint256 internal _taxRatesHigh;
-    /// @dev period count 0-7, supply-snapshot cursor 8-15, claim window 16-55, call notice 56-95
+    /// @dev period count 0-7, supply-snapshot cursor 8-15, claim window 16-55, call notice 56-95,
+    /// funded bound 96-103 (1 + the highest period ever funded)
     uint256 internal _payTerms;
     /// @dev where withheld tax is remitted
     address internal _taxAccount;

@@ -161,6 +161,11 @@ abstract contract BondTerms is BondStorage, IBondTerms, AccessControlUpgradeable
         _issueVolumeUnits = t.issueVolume;
         _redemptionPrice = t.redemptionPrice;
         // (re)setting the terms drops a payment schedule set before: it must fit the new terms
+        for (uint256 p = uint8(_payTerms); p != 0; --p) {
+            delete _periods[p - 1];
+        }
+        _payTerms = 0;
+        _payConfig &= ~uint256(type(uint160).max); // the tax rates stay
         uint256 state = _state
             & ~((uint256(type(uint40).max) << MATURITY_SHIFT) | STATE_SCHEDULED | STATE_FINAL_DUE | (type(uint256).max << RECORDED_SHIFT));
         // without a schedule the next record time is the maturity (see {BondLedger-_tryFastTransfer})

@@ -110,6 +110,7 @@ contract BondToken is InvestorRegistry, BondERC20, CouponPayments, IERC1404 {
 
     /// @notice Everything else a bond does is in {BondServicing}: delegate to it (bonds only).
     /// At the platform's own address the fallback answers bonds' raw registry queries instead.
+    // solhint-disable-next-line no-complex-fallback
     fallback() external {
         if (address(this) == _self) {
             if (msg.data.length == 64) _answerRecordsQuery();

@@ -33,18 +33,20 @@ abstract contract CouponEntitlement is BondStorage {
                 || state & (STATE_SCHEDULED | STATE_ALL_RECORDED) != STATE_SCHEDULED
         ) return state;
         uint256 r = uint8(state >> RECORDED_SHIFT);
-        uint256 w = _periods[r];
         while (true) {
-            if (w & CM.FINAL != 0) {
-                // the final period's record time stays the next-record field: transfers end there
+            if (state & STATE_FINAL_DUE != 0) {
+                // period r is the final one: its record time stays the next-record field, where
+                // transfers end
                 state |= STATE_ALL_RECORDED;
                 ++r;
                 break;
             }
-            w = _periods[++r];
-            state = (state & ~(uint256(type(uint40).max) << NEXT_RECORD_SHIFT)) | (CM.recordTime(w) << NEXT_RECORD_SHIFT);
-            if (w & CM.FINAL != 0) state |= STATE_FINAL_DUE;
-            if (block.timestamp < CM.recordTime(w)) break;
+            // one period word says when the next record time is and whether it is the final one
+            uint256 w = _periods[r++];
+            uint256 next = CM.nextRecordTime(w);
+            state = (state & ~(uint256(type(uint40).max) << NEXT_RECORD_SHIFT)) | (next << NEXT_RECORD_SHIFT);
+            if (w & CM.NEXT_FINAL != 0) state |= STATE_FINAL_DUE;
+            if (block.timestamp < next) break;
         }
         return (state & ~(uint256(0xff) << RECORDED_SHIFT)) | (r << RECORDED_SHIFT);
     }
@@ -96,9 +98,10 @@ abstract contract CouponEntitlement is BondStorage {
             _payTerms = (terms & ~uint256(0xff00)) | (r << 8);
         }
         if (!grows || state & STATE_ALL_RECORDED != 0) return;
-        for (uint256 p = r;; ++p) {
+        // every funded period not yet recorded, also one funded ahead of an unfunded one
+        for (uint256 p = r; p < uint8(terms >> 96); ++p) {
             uint256 w = _periods[p];
-            if (w & CM.FUNDED == 0) break;
+            if (w & CM.FUNDED == 0) continue;
             _periods[p] = w & ~CM.FUNDED;
             emit FundingReopened(p);
         }

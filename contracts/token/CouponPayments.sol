@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {InvestorRecord} from "../registry/InvestorRecord.sol";
 import {BondLedger} from "./BondLedger.sol";
 import {CouponMath as CM} from "./CouponMath.sol";
@@ -167,18 +166,23 @@ abstract contract CouponPayments is BondLedger {
         }
         uint256 cursor = uint8(acct >> CURSOR_SHIFT);
         uint256 held = acct >> HELD_SHIFT;
+        // the record time of period `cursor`, when a period word read already told it (else 0)
+        uint256 nextRecord;
         if (open && held != 0) {
-            open = _payPeriod(pay, cfg, cursor - 1, held);
+            uint256 w = _periods[cursor - 1];
+            open = _payPeriodWord(pay, cfg, cursor - 1, w, held);
             if (open) held = 0;
+            nextRecord = CM.nextRecordTime(w);
         }
         uint256 balance = acct & BALANCE_MASK;
-        while (open) {
+        while (open && block.timestamp >= nextRecord) {
             uint256 w = _periods[cursor];
             if (w == 0 || block.timestamp < CM.recordTime(w)) break;
             open = _payPeriodWord(pay, cfg, cursor, w, balance);
             if (open) ++cursor;
+            nextRecord = CM.nextRecordTime(w);
         }
-        if (pay.periods == 0) return pay;
+        if (pay.paid == 0 && !pay.redeemed) return pay; // nothing to write (periods of 0 units)
         _accounts[holder] = (acct & ACCOUNT_LOW) | (cursor << CURSOR_SHIFT) | (held << HELD_SHIFT);
         if (pay.redeemed && balance != 0) {
             uint256 frozen = _frozen(acct);
@@ -197,6 +201,13 @@ abstract contract CouponPayments is BondLedger {
         private
         returns (bool)
     {
+        // the final period redeems (burns) the units even when its claim window has closed
+        if (
+            units != 0 && w & CM.FINAL != 0
+                && (w & CM.SWEPT != 0 || (block.timestamp >= CM.paymentTime(w) && w & CM.FUNDED != 0))
+        ) {
+            pay.redeemed = true;
+        }
         if (w & CM.SWEPT != 0) {
             ++pay.periods;
             if (units != 0) {
@@ -214,7 +225,6 @@ abstract contract CouponPayments is BondLedger {
             return false;
         }
         ++pay.periods;
-        if (w & CM.FINAL != 0) pay.redeemed = true;
         if (units == 0) return true;
         ++pay.paid;
         (uint256 coupon, uint256 principal) = CM.amounts(w, units);
@@ -249,12 +259,20 @@ abstract contract CouponPayments is BondLedger {
         return uint32(word >> CM.rateShift(category));
     }
 
-    /// @dev sends settlement tokens from the bond's escrow; reverts when the token refuses
+    /// @dev sends settlement tokens from the bond's escrow; reverts when the token refuses (a
+    /// failed call, or a return value other than nothing or true). The token is a contract
+    /// (checked when the schedule was set).
     function _payOut(address token, address to, uint256 amount) private {
-        (bool ok, bytes memory ret) = token.call(abi.encodeCall(IERC20.transfer, (to, amount)));
-        if (!ok || (ret.length != 0 && (ret.length < 32 || abi.decode(ret, (uint256)) != 1))) {
-            revert SettlementTransferFailed(to, amount);
+        bool ok;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, shl(224, 0xa9059cbb)) // transfer(address,uint256)
+            mstore(add(m, 0x04), to)
+            mstore(add(m, 0x24), amount)
+            ok := call(gas(), token, 0, m, 0x44, 0, 0x20)
+            ok := and(ok, or(iszero(returndatasize()), and(gt(returndatasize(), 31), eq(mload(0), 1))))
         }
+        if (!ok) revert SettlementTransferFailed(to, amount);
     }
 
     function _revertNothing(Payment memory pay) private view {

@@ -130,14 +130,18 @@ def _register() -> None:
         cmd_coupon,
         cmd_deploy,
         cmd_investors,
+        cmd_payments,
         cmd_read,
     )
 
     for command in (cmd_build.build, cmd_chain.chain, cmd_deploy.deploy, cmd_investors.investors,
                     cmd_bond.allot, cmd_bond.transfer, cmd_bond.check, cmd_bond.pause,
                     cmd_bond.unpause, cmd_bond.freeze, cmd_bond.force_transfer,
-                    cmd_bond.recover, cmd_read.holders, cmd_read.status, cmd_coupon.coupon):
+                    cmd_bond.recover, cmd_read.holders, cmd_read.status, cmd_coupon.coupon,
+                    cmd_payments.redeem):
         cli.add_command(command)
+    for command in cmd_payments.COUPON_COMMANDS:  # paying on chain, next to `coupon schedule`
+        cmd_coupon.coupon.add_command(command)
 
 
 _register()

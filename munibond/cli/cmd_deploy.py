@@ -71,12 +71,15 @@ def deploy(ctx: click.Context, term_sheet: Path, settlement: str, fresh: bool,
     The term sheet is validated first: a malformed one is refused, naming the field, before
     anything is sent. Records go to <deployments>/<network>/platform.json and
     <deployments>/<network>/<bond code>.json; running it again sends nothing (the records are
-    checked against the chain and reused). The term sheet's documents (name, URI, SHA-256)
-    are then put on the bond where it lacks them. The signer needs the factory's CREATOR_ROLE
-    (and the bond's ISSUER_ROLE for the documents).
+    checked against the chain and reused). The payment terms are then written on the bond
+    where the chain differs (schedule of coupons and redemption, paying agent, withholding
+    rates, tax account), and the term sheet's documents (name, URI, SHA-256) put on it where it
+    lacks them. The signer needs the factory's CREATOR_ROLE and the bond's admin and issuer
+    roles (the default: the deployer holds every role).
     """
     from munibond.cli.output import bond_summary
     from munibond.deploy import bond_record_path, ensure_bond, ensure_platform
+    from munibond.payment_setup import ensure_payments
     from munibond.termsheet import load_term_sheet
 
     state = state_of(ctx)
@@ -90,6 +93,7 @@ def deploy(ctx: click.Context, term_sheet: Path, settlement: str, fresh: bool,
                                report=state.note)
     bond = ensure_bond(chain, signer, platform, term_sheet, network, root=state.root,
                        accept_term_sheet_edits=accept_term_sheet_edits, report=state.note)
+    ensure_payments(bond, signer, sheet, token=bond.terms().settlement_token, say=state.note)
     documents = None if no_documents else _publish_documents(state, bond, sheet)
     terms_table, rules_table = bond_summary(bond)
     state.say(f"bond {sheet.bond.code} at {bond.address}")

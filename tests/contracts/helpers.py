@@ -121,7 +121,7 @@ def signature(entry: Mapping[str, Any]) -> str:
 
 def _collect_errors() -> dict[bytes, dict[str, Any]]:
     errors: dict[bytes, dict[str, Any]] = {}
-    for name in ("BondToken", "BondServicing", "BondFactory", "MockSettlementToken"):
+    for name in ("BondToken", "BondServicing", "BondCoupons", "BondFactory", "MockSettlementToken"):
         for entry in load_artifact(name).abi:
             if entry["type"] == "error":
                 errors[keccak(text=signature(entry))[:4]] = dict(entry)

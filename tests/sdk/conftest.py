@@ -21,6 +21,7 @@ import pytest
 from munibond.bond import Bond
 from munibond.chain import Chain, in_process_chain
 from munibond.investor_files import Allotment, Investor, read_allotments, read_investors
+from munibond.payment_setup import ensure_payments
 from munibond.platform import Platform, PlatformAddresses, deploy_platform_contracts
 from munibond.registry import InvestorRecord
 from munibond.signers import Signer, dev_accounts
@@ -86,6 +87,8 @@ def env_session() -> Env:
     ts = load_term_sheet(TERM_SHEET)
     bond, _ = platform.factory.create_bond(deployer, ts,
                                            settlement_token=addresses.settlement_token)
+    # the payment terms as munibond deploy writes them: schedule, paying agent, tax rates
+    ensure_payments(bond, deployer, ts, token=addresses.settlement_token)
     investors = read_investors(EXAMPLES / "investors.csv")
     platform.registry.register_many(
         registrar, [(i.wallet, InvestorRecord.from_csv(i)) for i in investors])

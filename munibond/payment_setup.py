@@ -1,0 +1,138 @@
+"""Putting a term sheet's payment terms on its bond: the schedule, the paying agent, withholding
+rates and the tax account.
+
+:func:`ensure_payments` is what ``munibond deploy`` (and :func:`munibond.deploy.ensure_bond`'s
+callers) run after the bond exists. It is idempotent: each part is compared with the chain and
+sent only where it differs, so a re-run after a crash finishes the job and a second run sends
+nothing. The schedule can only be written before the first unit is issued; after that a schedule
+on chain that differs from the term sheet is an error, never silently kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from eth_utils.address import to_checksum_address
+
+from munibond._client import signer_address
+from munibond.contracts import DEFAULT_ADMIN_ROLE, PAYING_AGENT_ROLE, settlement_abi
+from munibond.exceptions import DeploymentError
+from munibond.schedule import OnChainSchedule, coupon_schedule, onchain_schedule
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from munibond.bond import Bond
+    from munibond.termsheet import TermSheet
+
+__all__ = ["PaymentSetup", "ensure_payments", "expected_schedule"]
+
+Report = Callable[[str], None]
+
+
+@dataclass
+class PaymentSetup:
+    """What :func:`ensure_payments` sent (names of the steps) and left unchanged."""
+
+    sent: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _utc(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def expected_schedule(bond: Bond, ts: TermSheet, token: str) -> OnChainSchedule:
+    """The on-chain schedule the term sheet gives for a bond paid in ``token``."""
+    contract = bond.chain.w3.eth.contract(address=to_checksum_address(token),
+                                          abi=list(settlement_abi()))
+    decimals = int(contract.functions.decimals().call())
+    return onchain_schedule(coupon_schedule(ts), settlement_decimals=decimals)
+
+
+def _on_chain(bond: Bond) -> tuple[str, list[tuple[int, int, int, int]], tuple[int, ...]]:
+    token, count, _recorded, div_exp, pay_exp, window, notice = bond._call("paymentTerms")
+    periods = [tuple(int(v) for v in p) for p in bond._call("paymentSchedule")]
+    return (to_checksum_address(token), [(a, b, c, d) for a, b, c, d in periods],
+            (int(div_exp), int(pay_exp), int(window), int(notice)) if int(count) else ())
+
+
+def ensure_payments(bond: Bond, signer: LocalAccount, ts: TermSheet, *, token: str | None,
+                    paying_agent: str | None = None,
+                    say: Report = lambda _: None) -> PaymentSetup:
+    """Write the term sheet's payment terms on ``bond`` where the chain differs (admin signer).
+
+    * the schedule (``setSchedule``), from :func:`munibond.schedule.onchain_schedule`, paid in
+      ``token`` (the bond's settlement token);
+    * PAYING_AGENT_ROLE for ``paying_agent`` (default: the term sheet's ``roles.paying_agent``,
+      else the signer);
+    * the withholding rates of every tax category and the tax account, when the term sheet
+      names one.
+    """
+    setup = PaymentSetup()
+    admin = signer_address(signer)
+    if not bond.has_role(DEFAULT_ADMIN_ROLE, admin):
+        raise DeploymentError(f"{admin} is not the admin of bond {bond.code}: the payment terms "
+                              f"(schedule, paying agent, tax rates) need the admin's key")
+    if token is None:
+        raise DeploymentError(f"bond {bond.code} has no settlement token: give one (a JPY "
+                              f"stablecoin address) to pay coupons and principal on chain")
+    want = expected_schedule(bond, ts, token)
+    args = want.as_args(token)
+    have_token, have_periods, have_scales = _on_chain(bond)
+    want_periods = [tuple(p) for p in args[0]]
+    want_scales = tuple(int(v) for v in args[2:])
+    same = (have_token == to_checksum_address(token) and have_periods == want_periods
+            and have_scales == want_scales)
+    if same:
+        setup.unchanged.append("schedule")
+    elif bond.issued():
+        raise DeploymentError(
+            f"bond {bond.code} is issued and its payment schedule on chain differs from the term "
+            f"sheet's ({len(have_periods)} period(s) on chain, {len(want_periods)} in the term "
+            f"sheet): the schedule cannot change after issue; restore the term sheet")
+    else:
+        now = bond.chain.now()
+        first = want.periods[0]
+        if first.record_time <= now:
+            raise DeploymentError(
+                f"the first record time of bond {bond.code} ({first.label}: "
+                f"{_utc(first.record_time)}) is not after the chain's time ({_utc(now)}): a bond "
+                f"cannot be issued with a payment whose holders are already recorded. Issue it "
+                f"before then, or give the term sheet a later first payment date")
+        bond._transact(signer, "setSchedule", *args)
+        setup.sent.append("schedule")
+        say(f"payment schedule of {bond.code}: {len(want_periods)} period(s) written on chain")
+
+    agent = paying_agent or (ts.roles.paying_agent if ts.roles else None) or admin
+    if bond.has_role(PAYING_AGENT_ROLE, agent):
+        setup.unchanged.append("paying agent")
+    else:
+        bond._transact(signer, "grantRole", PAYING_AGENT_ROLE, to_checksum_address(agent))
+        setup.sent.append("paying agent")
+        say(f"paying agent of {bond.code}: {to_checksum_address(agent)}")
+
+    for category, (national, local) in sorted(ts.withholding_rates().items()):
+        current = tuple(int(v) for v in bond._call("taxRates", category))
+        if current == (national, local):
+            continue
+        bond._transact(signer, "setTaxRates", category, national, local)
+        setup.sent.append(f"tax rates {category}")
+    if not any(step.startswith("tax rates") for step in setup.sent):
+        setup.unchanged.append("tax rates")
+    else:
+        say(f"withholding rates of {bond.code} set from the term sheet")
+
+    account = ts.tax_account
+    if account is not None:
+        current_account = str(bond._call("taxAccount"))
+        if to_checksum_address(current_account) == to_checksum_address(account):
+            setup.unchanged.append("tax account")
+        else:
+            bond._transact(signer, "setTaxAccount", to_checksum_address(account))
+            setup.sent.append("tax account")
+            say(f"tax account of {bond.code}: {to_checksum_address(account)}")
+    return setup

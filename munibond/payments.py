@@ -1,0 +1,744 @@
+"""Coupons and principal, paid by the bond itself: ``bond.coupons`` and ``bond.redemption``.
+
+The bond carries its payment schedule on chain (periods with a record time, a payment time, a
+coupon and a principal per unit of face; the last period is the final redemption). Whoever holds
+units at a period's record time is owed that period, exactly; the paying agent (or the issuer)
+funds each period with exactly what it needs, and from the payment time on holders claim or the
+paying agent pushes payments in batches. Withholding tax is taken at source by the holder's tax
+category and stays in the bond until the paying agent remits it::
+
+    coupons = bond.coupons
+    coupons.schedule()                        # [PaymentPeriod(...), ...]
+    coupons.funding(0)                        # FundingStatus(required=..., funded=..., ...)
+    coupons.fund(paying_agent, 0)             # approves the settlement token, funds exactly
+    report = coupons.pay(paying_agent)        # every holder owed something payable, in batches
+    coupons.claim(holder)                     # one holder pulls everything payable
+    bond.redemption.claim(holder)             # at maturity: principal + last coupon, units burned
+
+Amounts are ``Decimal`` in the settlement currency at this API's edge (``Decimal("38")`` JPY)
+and integers on chain. Every method checks before it sends (roles, amounts, what is payable) and
+raises the decoded contract error, sending nothing, when the chain would refuse.
+
+A batch payment is idempotent on chain: a holder already paid is skipped. If the node goes away in
+the middle, :class:`PaymentInterrupted` says how far it got and the same call again pays the rest,
+nobody twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from eth_utils.address import to_checksum_address
+from web3.contract import Contract
+
+from munibond._client import Progress, address_arg, check_chunk_size, chunks, signer_address
+from munibond.contracts import (
+    DEFAULT_ADMIN_ROLE,
+    ISSUER_ROLE,
+    PAYING_AGENT_ROLE,
+    settlement_abi,
+)
+from munibond.errors import contract_error
+from munibond.exceptions import (
+    AmountError,
+    ChainError,
+    InvalidArgument,
+    MissingRole,
+    NodeUnreachable,
+)
+from munibond.units import from_units, to_units
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3.types import EventData, TxReceipt
+
+    from munibond.bond import Bond
+
+__all__ = [
+    "Coupons",
+    "Entitlement",
+    "FundingStatus",
+    "PaymentInterrupted",
+    "PaymentLine",
+    "PaymentPeriod",
+    "PaymentReport",
+    "PaymentTerms",
+    "PeriodPayments",
+    "Redemption",
+    "TaxRates",
+]
+
+#: Withholding rates are integers in units of 0.001% on chain (20.315% = 20315).
+RATE_UNIT = Decimal("0.001")
+#: The largest tax category the bond has rates for.
+MAX_TAX_CATEGORY = 10
+
+PeriodKind = Literal["coupon", "amortisation", "redemption"]
+#: a line of a payment report: paid; failed (the payee stays owed); lapsed (the entitlement of a
+#: period whose claim window closed, forfeited without payment)
+LineStatus = Literal["paid", "failed", "lapsed"]
+
+
+class PaymentInterrupted(ChainError):
+    """A batch payment stopped part way (the node went away): ``report`` holds what was paid.
+
+    Nothing is lost: the batches sent are final on chain, and running the same payment again
+    skips everyone already paid."""
+
+    def __init__(self, message: str, report: PaymentReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+# --- values ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PaymentTerms:
+    """How the bond pays: its settlement token and the integer scales of its schedule."""
+
+    settlement_token: str
+    settlement_decimals: int
+    period_count: int
+    periods_recorded: int
+    divisor_exponent: int
+    """A holding of u token units is worth u x per-unit / 10^divisor_exponent rounding units."""
+    pay_exponent: int
+    """Settlement-token units per rounding unit = 10^pay_exponent."""
+    claim_window: int
+    """Seconds after a payment time before unclaimed funds can go back to the issuer."""
+    call_notice: int
+    """Minimum seconds between an issuer call's announcement and its payment time."""
+    token_decimals: int
+
+    @property
+    def rounding_exponent(self) -> int:
+        """log10 of the rounding unit in the currency (0: 1 JPY)."""
+        return self.pay_exponent - self.settlement_decimals
+
+    @property
+    def interest_decimals(self) -> int:
+        """Decimals of the per-unit amounts (13 by Japanese convention)."""
+        return self.divisor_exponent - self.token_decimals - self.rounding_exponent
+
+
+@dataclass(frozen=True)
+class PaymentPeriod:
+    """One period of the on-chain schedule. ``index`` is the contract's (0-based)."""
+
+    index: int
+    record_time: datetime
+    payment_time: datetime
+    coupon_per_unit: Decimal
+    """Coupon per 1 unit of face (1 JPY), as the schedule truncated it."""
+    principal_per_unit: Decimal
+    coupon_per_unit_scaled: int
+    principal_per_unit_scaled: int
+    final: bool
+    funded: bool
+    swept: bool
+
+    @property
+    def number(self) -> int:
+        """1-based, for people."""
+        return self.index + 1
+
+    @property
+    def kind(self) -> PeriodKind:
+        if self.final:
+            return "redemption"
+        return "amortisation" if self.principal_per_unit_scaled else "coupon"
+
+
+@dataclass(frozen=True)
+class FundingStatus:
+    """A period's funding in the settlement currency."""
+
+    period: int
+    required: Decimal
+    funded: Decimal
+    shortfall: Decimal
+    payable: bool
+    """Holders can be paid for it now (funded, payment time passed, not swept)."""
+    required_units: int
+    funded_units: int
+
+    @property
+    def shortfall_units(self) -> int:
+        return max(self.required_units - self.funded_units, 0)
+
+
+@dataclass(frozen=True)
+class PeriodPayments:
+    """What a period has paid so far, in the settlement currency."""
+
+    period: int
+    coupon_gross: Decimal
+    national_tax: Decimal
+    local_tax: Decimal
+    principal: Decimal
+    tax_remitted: Decimal
+    returned: Decimal
+
+    @property
+    def withheld(self) -> Decimal:
+        return self.national_tax + self.local_tax
+
+    @property
+    def net(self) -> Decimal:
+        """Paid to holders: coupons net of tax, plus principal."""
+        return self.coupon_gross - self.withheld + self.principal
+
+
+@dataclass(frozen=True)
+class TaxRates:
+    """A tax category's withholding rates, in percent (15.315 national + 5 local)."""
+
+    category: int
+    national: Decimal
+    local: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.national + self.local
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """Units a holder held at a period's record time and has not been paid for yet."""
+
+    holder: str
+    period: int
+    units: int
+    gross: Decimal
+    """The coupon before tax, floored as the contract floors it."""
+    principal: Decimal
+    status: Literal["payable", "not yet payable", "not funded", "lapsed"]
+
+
+@dataclass
+class PaymentLine:
+    """One payment to one holder for one period (a line of the payment report)."""
+
+    holder: str
+    period: int
+    gross: Decimal
+    national_tax: Decimal
+    local_tax: Decimal
+    net: Decimal
+    principal: Decimal
+    tx_hash: str
+    status: LineStatus
+    reason: str = ""
+
+    @property
+    def tax(self) -> Decimal:
+        return self.national_tax + self.local_tax
+
+
+@dataclass
+class PaymentReport:
+    """What a claim or a batch payment did: one line per holder and period paid, one line per
+    payee that failed (with the reason), and the transactions sent."""
+
+    lines: list[PaymentLine] = field(default_factory=list)
+    tx_hashes: list[str] = field(default_factory=list)
+    gas_used: int = 0
+    holders_asked: int = 0
+
+    @property
+    def paid(self) -> list[PaymentLine]:
+        return [line for line in self.lines if line.status == "paid"]
+
+    @property
+    def failed(self) -> list[PaymentLine]:
+        return [line for line in self.lines if line.status == "failed"]
+
+    @property
+    def holders_paid(self) -> set[str]:
+        return {line.holder for line in self.paid}
+
+    def total(self, what: Literal["gross", "tax", "net", "principal"]) -> Decimal:
+        return sum((getattr(line, what) for line in self.paid), Decimal(0))
+
+    def to_csv(self) -> str:
+        """The report as CSV: holder, period, gross, national_tax, local_tax, tax, net,
+        principal, tx_hash, status, reason (amounts in the settlement currency)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["holder", "period", "gross", "national_tax", "local_tax", "tax", "net",
+                         "principal", "tx_hash", "status", "reason"])
+        for line in self.lines:
+            writer.writerow([line.holder, line.period + 1 if line.period >= 0 else "",
+                             line.gross, line.national_tax,
+                             line.local_tax, line.tax, line.net, line.principal, line.tx_hash,
+                             line.status, line.reason])
+        return out.getvalue()
+
+    def extend(self, other: PaymentReport) -> None:
+        self.lines.extend(other.lines)
+        self.tx_hashes.extend(other.tx_hashes)
+        self.gas_used += other.gas_used
+        self.holders_asked += other.holders_asked
+
+
+# --- the client --------------------------------------------------------------------------------
+
+def _time(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def percent_to_rate(value: Decimal | str | int, what: str) -> int:
+    """A withholding rate in percent (``"15.315"``) as the contract's integer (15315)."""
+    try:
+        percent = Decimal(str(value).strip().rstrip("%"))
+    except ArithmeticError:
+        raise AmountError(f"{what}: {value!r} is not a percentage") from None
+    if not percent.is_finite() or percent < 0 or percent > 100:
+        raise AmountError(f"{what}: {value!r} must be between 0% and 100%")
+    scaled = percent / RATE_UNIT
+    if scaled != scaled.to_integral_value():
+        raise AmountError(f"{what}: {value!r} is finer than {RATE_UNIT}%, the contract's unit")
+    return int(scaled)
+
+
+class _Payments:
+    """What coupons and redemption share: the schedule, amounts, funding and paying."""
+
+    def __init__(self, bond: Bond) -> None:
+        self.bond = bond
+        self.chain = bond.chain
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _call(self, name: str, *args: Any) -> Any:
+        return self.bond._call(name, *args)
+
+    @functools.cached_property
+    def _token(self) -> Contract:
+        token, *_ = self._call("paymentTerms")
+        if int(token, 16) == 0:
+            raise InvalidArgument(f"bond {self.bond.code} has no payment schedule on chain: the "
+                                  f"issuer sets it before issue (munibond deploy does)")
+        return self.chain.w3.eth.contract(address=to_checksum_address(token),
+                                          abi=list(settlement_abi()))
+
+    @functools.cached_property
+    def _settlement_decimals(self) -> int:
+        return int(self._token.functions.decimals().call())
+
+    def terms(self) -> PaymentTerms:
+        """How the bond pays (settlement token, scales, claim window, call notice)."""
+        token, count, recorded, div_exp, pay_exp, window, notice = self._call("paymentTerms")
+        return PaymentTerms(
+            settlement_token=to_checksum_address(token),
+            settlement_decimals=self._settlement_decimals,
+            period_count=int(count), periods_recorded=int(recorded),
+            divisor_exponent=int(div_exp), pay_exponent=int(pay_exp),
+            claim_window=int(window), call_notice=int(notice),
+            token_decimals=self.bond.decimals)
+
+    @functools.cached_property
+    def _rounding_unit(self) -> Decimal:
+        _, _, _, _, pay_exp, _, _ = self._call("paymentTerms")
+        return Decimal(1).scaleb(int(pay_exp) - self._settlement_decimals)
+
+    def money(self, settlement_units: int) -> Decimal:
+        """Settlement-token units as an amount of the settlement currency, exact; shown to the
+        rounding unit (``Decimal("3100")`` JPY) when it is a whole number of rounding units, as
+        every payment is, else with the settlement token's decimals."""
+        value = from_units(int(settlement_units), self._settlement_decimals)
+        shown = value.quantize(self._rounding_unit)
+        return shown if shown == value else value
+
+    def settlement_units(self, amount: Decimal | str | int, what: str = "amount") -> int:
+        """An amount of the settlement currency as settlement-token units (exact, else
+        :class:`AmountError`)."""
+        return to_units(amount, self._settlement_decimals, what=what)
+
+    def schedule(self) -> list[PaymentPeriod]:
+        """Every period of the on-chain schedule, in order."""
+        terms = self.terms()
+        return [self.period(i, terms=terms) for i in range(terms.period_count)]
+
+    def period(self, index: int, *, terms: PaymentTerms | None = None) -> PaymentPeriod:
+        """Period ``index`` (0-based, as on chain)."""
+        terms = terms or self.terms()
+        if not 0 <= index < terms.period_count:
+            raise InvalidArgument(f"bond {self.bond.code} has {terms.period_count} payment "
+                                  f"period(s), numbered 0 to {terms.period_count - 1}; there is "
+                                  f"no period {index}")
+        record, payment, coupon, principal, final, funded, swept = self._call("periodInfo", index)
+        scale = terms.interest_decimals
+        return PaymentPeriod(index=index, record_time=_time(int(record)),
+                             payment_time=_time(int(payment)),
+                             coupon_per_unit=from_units(int(coupon), scale),
+                             principal_per_unit=from_units(int(principal), scale),
+                             coupon_per_unit_scaled=int(coupon),
+                             principal_per_unit_scaled=int(principal),
+                             final=bool(final), funded=bool(funded), swept=bool(swept))
+
+    def final_period(self) -> PaymentPeriod:
+        terms = self.terms()
+        return self.period(terms.period_count - 1, terms=terms)
+
+    def amounts(self, period: PaymentPeriod, units: int,
+                terms: PaymentTerms | None = None) -> tuple[Decimal, Decimal]:
+        """The gross coupon and the principal of ``units`` held at the period's record time,
+        floored to the rounding unit exactly as the contract does, in the settlement currency."""
+        terms = terms or self.terms()
+        divisor = 10 ** terms.divisor_exponent
+        unit = 10 ** terms.pay_exponent
+        coupon = units * period.coupon_per_unit_scaled // divisor * unit
+        principal = units * period.principal_per_unit_scaled // divisor * unit
+        return self.money(coupon), self.money(principal)
+
+    def funding(self, period: int) -> FundingStatus:
+        """A period's funding: what it needs, has and lacks, and whether it is payable now."""
+        self.period(period)
+        required, funded, shortfall, payable = self._call("fundingStatus", period)
+        return FundingStatus(period=period, required=self.money(required),
+                             funded=self.money(funded), shortfall=self.money(shortfall),
+                             payable=bool(payable), required_units=int(required),
+                             funded_units=int(funded))
+
+    def paid(self, period: int) -> PeriodPayments:
+        """What a period has paid so far."""
+        self.period(period)
+        gross, national, local, principal, remitted, returned = self._call("periodPayments",
+                                                                           period)
+        return PeriodPayments(period=period, coupon_gross=self.money(gross),
+                              national_tax=self.money(national), local_tax=self.money(local),
+                              principal=self.money(principal), tax_remitted=self.money(remitted),
+                              returned=self.money(returned))
+
+    def entitlements(self, holder: str, *, _schedule: Sequence[PaymentPeriod] | None = None,
+                     _now: int | None = None) -> list[Entitlement]:
+        """What ``holder`` is owed for periods whose record time passed, with each period's
+        status (payable now, not yet, not funded, or lapsed after the claim window)."""
+        who = address_arg(holder, "holder")
+        periods, units = self._call("entitlementsOf", who)
+        if not periods:
+            return []
+        terms = self.terms()
+        schedule = list(_schedule) if _schedule is not None else None
+        now = _now if _now is not None else int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        out: list[Entitlement] = []
+        for index, held in zip(periods, units, strict=True):
+            p = schedule[int(index)] if schedule is not None else self.period(int(index),
+                                                                              terms=terms)
+            gross, principal = self.amounts(p, int(held), terms)
+            status: Literal["payable", "not yet payable", "not funded", "lapsed"]
+            if p.swept:
+                status = "lapsed"
+            elif now < p.payment_time.timestamp():
+                status = "not yet payable"
+            elif not p.funded:
+                status = "not funded"
+            else:
+                status = "payable"
+            out.append(Entitlement(holder=who, period=p.index, units=int(held), gross=gross,
+                                   principal=principal, status=status))
+        return out
+
+    def owed_now(self, holder: str, *, _schedule: Sequence[PaymentPeriod] | None = None,
+                 _now: int | None = None) -> bool:
+        """Whether a claim or push would pay ``holder`` something now (frozen wallets aside):
+        periods are paid in order, so the first entitlement decides."""
+        found = self.entitlements(holder, _schedule=_schedule, _now=_now)
+        return bool(found) and found[0].status in ("payable", "lapsed")
+
+    # -- funding -----------------------------------------------------------------------------
+
+    def _require_funder(self, account: str) -> None:
+        if not (self.bond.has_role(PAYING_AGENT_ROLE, account)
+                or self.bond.has_role(ISSUER_ROLE, account)):
+            raise MissingRole("PAYING_AGENT_ROLE", account)
+
+    def _fund(self, signer: LocalAccount, period: int, amount: Decimal | str | int | None,
+              token: str | None) -> list[TxReceipt]:
+        funder = signer_address(signer)
+        if token is not None and address_arg(token, "settlement token") != self._token.address:
+            raise InvalidArgument(f"bond {self.bond.code} is paid in the settlement token "
+                                  f"{self._token.address}, not {address_arg(token)}: fund it "
+                                  f"with that token")
+        status = self.funding(period)
+        needed = status.shortfall_units
+        if needed == 0:
+            raise contract_error("AlreadyFunded", period)
+        if amount is not None:
+            given = self.settlement_units(amount, what="funding amount")
+            if given != needed:
+                raise contract_error("WrongFundingAmount", period, needed, given)
+        self._require_funder(funder)
+        balance = int(self._token.functions.balanceOf(funder).call())
+        if balance < needed:
+            raise AmountError(f"{funder} holds {self.money(balance)} of the settlement token; "
+                              f"period {period} needs {self.money(needed)} more")
+        receipts: list[TxReceipt] = []
+        allowance = int(self._token.functions.allowance(funder, self.bond.address).call())
+        if allowance < needed:
+            receipts.append(self.bond._send(signer, self._token.functions.approve(
+                self.bond.address, needed)))
+        receipts.append(self.bond._transact(signer, "fund", period, needed))
+        return receipts
+
+    # -- paying ------------------------------------------------------------------------------
+
+    def _lines(self, receipt: TxReceipt) -> list[PaymentLine]:
+        """Payment lines from a receipt's CouponPaid, PrincipalPaid and PaymentFailed events."""
+        tx = "0x" + bytes(receipt["transactionHash"]).hex()
+        events = self.bond.contract.events
+        by_key: dict[tuple[str, int], PaymentLine] = {}
+        order: list[PaymentLine] = []
+        zero = Decimal(0) * self.money(0)
+
+        def line(holder: str, period: int) -> PaymentLine:
+            key = (holder, period)
+            if key not in by_key:
+                by_key[key] = PaymentLine(holder=holder, period=period, gross=zero,
+                                          national_tax=zero, local_tax=zero, net=zero,
+                                          principal=zero, tx_hash=tx, status="paid")
+                order.append(by_key[key])
+            return by_key[key]
+
+        for event in _decoded(events.CouponPaid(), receipt):
+            a = event["args"]
+            paid = line(str(a["holder"]), int(a["period"]))
+            paid.gross = self.money(a["gross"])
+            paid.national_tax = self.money(a["nationalTax"])
+            paid.local_tax = self.money(a["localTax"])
+            paid.net += self.money(a["net"])
+        for event in _decoded(events.PrincipalPaid(), receipt):
+            a = event["args"]
+            paid = line(str(a["holder"]), int(a["period"]))
+            paid.principal = self.money(a["amount"])
+            paid.net += self.money(a["amount"])
+        for event in _decoded(events.EntitlementForfeited(), receipt):
+            a = event["args"]
+            order.append(PaymentLine(holder=str(a["holder"]), period=int(a["period"]), gross=zero,
+                                     national_tax=zero, local_tax=zero, net=zero, principal=zero,
+                                     tx_hash=tx, status="lapsed",
+                                     reason=f"{int(a['units'])} units held at the record time; "
+                                            f"the claim window closed"))
+        for event in _decoded(events.PaymentFailed(), receipt):
+            a = event["args"]
+            from munibond.errors import decode_revert
+
+            reason = str(decode_revert(bytes(a["reason"])))
+            order.append(PaymentLine(holder=str(a["holder"]), period=-1, gross=zero,
+                                     national_tax=zero, local_tax=zero, net=zero, principal=zero,
+                                     tx_hash=tx, status="failed", reason=reason))
+        return order
+
+    def _claim(self, signer: LocalAccount, function: Literal["claim", "redeem"]) -> PaymentReport:
+        receipt = self.bond._transact(signer, function)
+        report = PaymentReport(lines=self._lines(receipt),
+                               tx_hashes=["0x" + bytes(receipt["transactionHash"]).hex()],
+                               gas_used=int(receipt["gasUsed"]), holders_asked=1)
+        return report
+
+    def _push(self, signer: LocalAccount, holders: Iterable[str] | None, *, chunk_size: int,
+              progress: Progress | None) -> PaymentReport:
+        agent = signer_address(signer)
+        if not self.bond.has_role(PAYING_AGENT_ROLE, agent):
+            raise MissingRole("PAYING_AGENT_ROLE", agent)
+        check_chunk_size(chunk_size)
+        if holders is None:
+            candidates = self.bond_holders_ever()
+        else:
+            candidates = []
+            for i, wallet in enumerate(holders):
+                who = address_arg(wallet, f"holders[{i}]")
+                if who not in candidates:
+                    candidates.append(who)
+        # one read of the schedule, then one call per candidate: who is owed something payable
+        schedule = self.schedule()
+        now = int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        due = [who for who in candidates if self.owed_now(who, _schedule=schedule, _now=now)]
+        report = PaymentReport()
+        done = 0
+        for chunk in chunks(due, chunk_size):
+            try:
+                receipt = self.bond._transact(signer, "payBatch", list(chunk))
+            except NodeUnreachable as error:
+                raise PaymentInterrupted(
+                    f"the node went away after {done} of {len(due)} holders were paid "
+                    f"({len(report.tx_hashes)} batch(es) final on chain): {error}. Nothing is "
+                    f"lost: run the same payment again when the node is back; holders already "
+                    f"paid are skipped", report) from error
+            lines = self._lines(receipt)
+            for line in lines:
+                if line.status == "failed":  # still owed: the first period it waits for
+                    owed = self.entitlements(line.holder, _schedule=schedule, _now=now)
+                    line.period = owed[0].period if owed else -1
+            report.lines.extend(lines)
+            report.tx_hashes.append("0x" + bytes(receipt["transactionHash"]).hex())
+            report.gas_used += int(receipt["gasUsed"])
+            report.holders_asked += len(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(due))
+        return report
+
+    def bond_holders_ever(self) -> list[str]:
+        """Every wallet that ever held units of the bond (from its Transfer events), in order of
+        first receipt: the candidates a push pays."""
+        from munibond.ledger import wallets_ever
+
+        found: list[str] = wallets_ever(self.chain, self.bond.address)
+        return found
+
+
+def _decoded(event: Any, receipt: TxReceipt) -> Sequence[EventData]:
+    from web3.logs import DISCARD
+
+    return cast(Sequence["EventData"], event.process_receipt(receipt, errors=DISCARD))
+
+
+class Coupons(_Payments):
+    """The bond's coupons: ``bond.coupons``."""
+
+    def fund(self, signer: LocalAccount, period: int, amount: Decimal | str | int | None = None,
+             *, token: str | None = None) -> list[TxReceipt]:
+        """Fund ``period`` with exactly what it still needs (paying agent or issuer): approves
+        the bond to take it from the signer's settlement tokens, then funds. ``amount``, when
+        given, must be that amount (a wrong amount raises ``WrongFundingAmount`` before anything
+        is sent); ``token``, when given, must be the bond's settlement token."""
+        return self._fund(signer, period, amount, token)
+
+    def report_shortfall(self, signer: LocalAccount, period: int) -> TxReceipt:
+        """Emit the on-chain ``FundingShortfall`` event for a period that is due and not fully
+        funded (anyone may)."""
+        return self.bond._transact(signer, "reportShortfall", period)
+
+    def claim(self, signer: LocalAccount) -> PaymentReport:
+        """The signer claims every payable period (coupons net of tax; principal where due; at
+        the final period the redemption, burning the signer's units)."""
+        return self._claim(signer, "claim")
+
+    def pay(self, signer: LocalAccount, holders: Iterable[str] | None = None, *,
+            chunk_size: int = 100, progress: Progress | None = None) -> PaymentReport:
+        """Pay holders everything payable (paying agent), ``chunk_size`` per transaction.
+
+        ``holders`` defaults to every wallet that ever held units; only those owed something
+        payable now are sent. Idempotent: a re-run pays nobody twice. A payee whose payment fails
+        (a frozen wallet, a settlement token that refuses them) is a ``failed`` line of the
+        report and stays owed. ``progress(done, total)`` counts holders."""
+        return self._push(signer, holders, chunk_size=chunk_size, progress=progress)
+
+    # -- tax ---------------------------------------------------------------------------------
+
+    def tax_rates(self, category: int, *, period: int | None = None) -> TaxRates:
+        """A tax category's withholding rates now, or those ``period`` pays at."""
+        if not 0 <= category <= MAX_TAX_CATEGORY:
+            raise InvalidArgument(f"tax category must be 0 to {MAX_TAX_CATEGORY}, got {category}")
+        if period is None:
+            national, local = self._call("taxRates", category)
+        else:
+            national, local = self._call("periodTaxRates", period, category)
+        return TaxRates(category=category, national=Decimal(int(national)) * RATE_UNIT,
+                        local=Decimal(int(local)) * RATE_UNIT)
+
+    def set_tax_rates(self, signer: LocalAccount, category: int, national: Decimal | str | int,
+                      local: Decimal | str | int) -> TxReceipt:
+        """Set a tax category's rates in percent (admin); periods already payable keep theirs."""
+        if not 0 <= category <= MAX_TAX_CATEGORY:
+            raise InvalidArgument(f"tax category must be 0 to {MAX_TAX_CATEGORY}, got {category}")
+        n = percent_to_rate(national, "national rate")
+        lo = percent_to_rate(local, "local rate")
+        if n + lo > 100_000:
+            raise AmountError(f"national {national}% + local {local}% exceed 100%")
+        self.bond.require_role(DEFAULT_ADMIN_ROLE, signer_address(signer))
+        return self.bond._transact(signer, "setTaxRates", category, n, lo)
+
+    def tax_account(self) -> str | None:
+        account = str(self._call("taxAccount"))
+        return None if int(account, 16) == 0 else to_checksum_address(account)
+
+    def set_tax_account(self, signer: LocalAccount, account: str) -> TxReceipt:
+        """Set where withheld tax is remitted (admin)."""
+        who = address_arg(account, "tax account")
+        self.bond.require_role(DEFAULT_ADMIN_ROLE, signer_address(signer))
+        return self.bond._transact(signer, "setTaxAccount", who)
+
+    def remit_tax(self, signer: LocalAccount, period: int) -> TxReceipt:
+        """Send the tax withheld for ``period`` and not yet remitted to the tax account (paying
+        agent)."""
+        self.bond.require_role(PAYING_AGENT_ROLE, signer_address(signer))
+        return self.bond._transact(signer, "remitTax", period)
+
+    def return_unclaimed(self, signer: LocalAccount, period: int, to: str) -> TxReceipt:
+        """After the claim window, return a period's unclaimed funds (dust and lapsed
+        entitlements) to ``to`` (issuer); the period pays nothing more."""
+        who = address_arg(to, "recipient")
+        self.bond.require_role(ISSUER_ROLE, signer_address(signer))
+        return self.bond._transact(signer, "returnUnclaimed", period, who)
+
+
+class Redemption(_Payments):
+    """The bond's principal: the final redemption (``bond.redemption``), amortisations and the
+    issuer's call."""
+
+    def funding_status(self) -> FundingStatus:
+        """The final period's funding."""
+        return self.funding(self.final_period().index)
+
+    def fund(self, signer: LocalAccount, amount: Decimal | str | int | None = None, *,
+             token: str | None = None) -> list[TxReceipt]:
+        """Fund the final period (principal of every unit outstanding and the last coupon)."""
+        return self._fund(signer, self.final_period().index, amount, token)
+
+    def claim(self, signer: LocalAccount) -> PaymentReport:
+        """Redeem the signer's units: everything owed including the principal, units burned in
+        the same transaction. Refused (``RedemptionNotDue``) before the final period is payable."""
+        return self._claim(signer, "redeem")
+
+    def pay(self, signer: LocalAccount, holders: Iterable[str] | None = None, *,
+            chunk_size: int = 100, progress: Progress | None = None) -> PaymentReport:
+        """Redeem holders in batches (paying agent): as :meth:`Coupons.pay`, at the final period."""
+        final = self.final_period()
+        now = self.chain.w3.eth.get_block("latest")["timestamp"]
+        if now < final.payment_time.timestamp():
+            raise contract_error("NotYetPayable", final.index, int(final.payment_time.timestamp()))
+        return self._push(signer, holders, chunk_size=chunk_size, progress=progress)
+
+    def closed(self) -> bool:
+        """True once every unit is redeemed (no transfers, no mints; state stays readable): the
+        bond then answers every transfer and mint with code 2, BOND_CLOSED, before any other."""
+        return self.bond.check_mint(self.bond.address, 0).code == 2
+
+    def call(self, signer: LocalAccount, period: int,
+             price_percent: Decimal | str | int) -> TxReceipt:
+        """Announce the issuer's call (issuer): ``period`` becomes the final redemption at
+        ``price_percent`` of the outstanding face; later periods are cancelled. Refused unless
+        announced at least the call notice before its payment time."""
+        terms = self.terms()
+        target = self.period(period, terms=terms)
+        final = self.period(terms.period_count - 1, terms=terms)
+        try:
+            price = Decimal(str(price_percent).strip().rstrip("%"))
+        except ArithmeticError:
+            raise AmountError(f"call price {price_percent!r} is not a percentage") from None
+        if not price.is_finite() or price <= 0:
+            raise AmountError(f"call price must be a positive percentage, got {price_percent!r}")
+        redemption_bps = int(self.bond.terms().redemption_price_bps)
+        # the final period pays the outstanding face x the redemption price: outstanding face per
+        # unit of original face (scaled) = final principal / redemption price
+        outstanding_scaled = final.principal_per_unit_scaled * 10_000 // redemption_bps
+        exact = Decimal(outstanding_scaled) * price / 100
+        if exact != exact.to_integral_value():
+            raise AmountError(f"call price {price}% of the outstanding face is finer than the "
+                              f"schedule's {terms.interest_decimals} decimals")
+        self.bond.require_role(ISSUER_ROLE, signer_address(signer))
+        now = self.chain.w3.eth.get_block("latest")["timestamp"]
+        announce_by = target.payment_time.timestamp() - terms.call_notice
+        if target.final or now > announce_by or now >= target.record_time.timestamp():
+            raise contract_error("CallNoticeTooShort", period, max(int(announce_by), 0))
+        return self.bond._transact(signer, "announceCall", period, int(exact))
