@@ -566,7 +566,7 @@ class _Payments:
         done = 0
         for chunk in chunks(due, chunk_size):
             try:
-                receipt = self.bond._transact(signer, "payBatch", list(chunk))
+                receipt = self._pay_batch(signer, list(chunk))
             except NodeUnreachable as error:
                 raise PaymentInterrupted(
                     f"the node went away after {done} of {len(due)} holders were paid "
@@ -586,6 +586,11 @@ class _Payments:
             if progress is not None:
                 progress(done, len(due))
         return report
+
+    def _pay_batch(self, signer: LocalAccount, holders: list[str]) -> TxReceipt:
+        # a payee running out of gas reverts the whole batch (BatchOutOfGas), so the node's
+        # gas estimate is enough for every payee
+        return self.bond._transact(signer, "payBatch", holders)
 
     def bond_holders_ever(self) -> list[str]:
         """Every wallet that ever held units of the bond (from its Transfer events), in order of

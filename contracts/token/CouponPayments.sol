@@ -82,6 +82,11 @@ abstract contract CouponPayments is BondLedger {
     error SettlementTransferFailed(address holder, uint256 amount);
     /// @notice Only the bond itself may call this (the per-payee step of a batch).
     error OnlySelf();
+    /// @notice The settlement token's transfer ran out of gas (the transaction had too little).
+    error PaymentOutOfGas();
+    /// @notice The batch ran out of gas at a payee: send it with more gas (nothing was paid).
+    /// @param index the payee's position in the list
+    error BatchOutOfGas(uint256 index);
 
     /// @dev running totals of one holder's payment
     struct Payment {
@@ -126,9 +131,16 @@ abstract contract CouponPayments is BondLedger {
     /// @return paid the number of holders paid something in this call
     function payBatch(address[] calldata holders) external onlyRole(ROLE_PAYING_AGENT) returns (uint256 paid) {
         for (uint256 i; i < holders.length; ++i) {
+            uint256 before = gasleft();
             try CouponPayments(address(this)).payFor(holders[i]) returns (uint256 periods) {
                 if (periods != 0) ++paid;
             } catch (bytes memory reason) {
+                // a payee that used up the gas it was given (at most 63/64 of what was left) ran
+                // out of gas: the batch was sent with too little, which is not the payee's
+                // failure; revert the batch (and make gas estimates find enough)
+                if (gasleft() <= before / 64 || bytes4(reason) == PaymentOutOfGas.selector) {
+                    revert BatchOutOfGas(i);
+                }
                 emit PaymentFailed(holders[i], reason);
             }
         }
@@ -264,14 +276,19 @@ abstract contract CouponPayments is BondLedger {
     /// (checked when the schedule was set).
     function _payOut(address token, address to, uint256 amount) private {
         bool ok;
+        bool starved;
         assembly ("memory-safe") {
             let m := mload(0x40)
             mstore(m, shl(224, 0xa9059cbb)) // transfer(address,uint256)
             mstore(add(m, 0x04), to)
             mstore(add(m, 0x24), amount)
+            let before := gas()
             ok := call(gas(), token, 0, m, 0x44, 0, 0x20)
+            // a call that failed with no more than 1/64 of the gas left ran out of gas
+            starved := and(iszero(ok), iszero(gt(gas(), div(before, 64))))
             ok := and(ok, or(iszero(returndatasize()), and(gt(returndatasize(), 31), eq(mload(0), 1))))
         }
+        if (starved) revert PaymentOutOfGas();
         if (!ok) revert SettlementTransferFailed(to, amount);
     }
 

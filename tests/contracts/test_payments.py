@@ -1396,3 +1396,27 @@ def test_redeeming_the_last_unit_closes_the_bond(p: Platform, period_count: int)
     assert p.state_word(pay.bond) & (1 << 201)
     p.assert_refused(pay.bond, None, p["bob"], 1_000, BOND_CLOSED)
     assert pay.cash(p["a1"]) == period_count * 26 * JPY + 10_000 * JPY
+
+
+def test_a_never_funded_period_cannot_be_swept(p: Platform) -> None:
+    """A period the issuer never funded stays owed after the claim window: nothing lapses."""
+    pay = standard(p)
+    pay.to_payment(0)
+    closes = pay.periods[0].payment + CLAIM_WINDOW
+    p.warp_to(closes)
+    expect_revert(lambda: p.send(p.issuer, pay.fn.returnUnclaimed(0, p.issuer.address)),
+                  "NotFunded", 0)
+    assert not pay.info(0)["swept"]
+    pay.fund(0)  # the default cured: the holders are paid in full, ten years late
+    receipt = pay.claim(p["bob"])
+    assert pay.coupon_events(receipt) == [coupon_event(pay, "bob", 0, HOLDERS["bob"])]
+
+
+def test_a_batch_writes_nothing_for_a_wallet_that_never_held(p: Platform) -> None:
+    pay = standard(p)
+    pay_period(pay, 0)
+    outsider = p["outsider"].address
+    receipt = pay.pay_batch([outsider])
+    assert pay.coupon_events(receipt) == [] and pay.failures(receipt) == []
+    assert pay.account_word(outsider) == 0
+    expect_revert(lambda: pay.claim(p["outsider"]), "NothingOwed", p["outsider"])
