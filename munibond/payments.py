@@ -251,6 +251,9 @@ class PaymentReport:
     tx_hashes: list[str] = field(default_factory=list)
     gas_used: int = 0
     holders_asked: int = 0
+    shortfalls: list[FundingStatus] = field(default_factory=list)
+    """Periods due but not fully funded (their holders wait): the first signal of a default.
+    A push puts each on chain once as a ``FundingShortfall`` event."""
 
     @property
     def paid(self) -> list[PaymentLine]:
@@ -562,7 +565,7 @@ class _Payments:
         schedule = self.schedule()
         now = int(self.chain.w3.eth.get_block("latest")["timestamp"])
         due = [who for who in candidates if self.owed_now(who, _schedule=schedule, _now=now)]
-        report = PaymentReport()
+        report = PaymentReport(shortfalls=self._report_shortfalls(signer, schedule, now))
         done = 0
         for chunk in chunks(due, chunk_size):
             try:
@@ -586,6 +589,21 @@ class _Payments:
             if progress is not None:
                 progress(done, len(due))
         return report
+
+    def _report_shortfalls(self, signer: LocalAccount, schedule: Sequence[PaymentPeriod],
+                           now: int) -> list[FundingStatus]:
+        """Due periods that are not fully funded; each is put on chain (``reportShortfall``)
+        the first time a push finds it."""
+        found: list[FundingStatus] = []
+        for period in schedule:
+            if period.funded or period.swept or now < period.payment_time.timestamp():
+                continue
+            found.append(self.funding(period.index))
+            logs = self.bond.contract.events.FundingShortfall().get_logs(
+                from_block=0, to_block="latest", argument_filters={"period": period.index})
+            if not logs:
+                self.bond._transact(signer, "reportShortfall", period.index)
+        return found
 
     def _pay_batch(self, signer: LocalAccount, holders: list[str]) -> TxReceipt:
         # a payee running out of gas reverts the whole batch (BatchOutOfGas), so the node's

@@ -513,6 +513,11 @@ def _show_report(view: _View, report: PaymentReport, *, checked: int | None = No
     if failed:
         state.show(table(["holder", "reason"], [[f.holder, f.reason] for f in failed],
                          title=f"{len(failed)} payee(s) not paid (they stay owed)"))
+    for short in report.shortfalls:
+        state.say(f"SHORTFALL: {view.label(short.period)} is due but funded "
+                  f"{view.money(short.funded)} of {view.money(short.required)} (missing "
+                  f"{view.money(short.shortfall)}); its holders wait, and so do later periods. "
+                  f"Recorded on chain as a FundingShortfall event")
     national = sum((line.national_tax for line in report.paid), Decimal(0))
     local = sum((line.local_tax for line in report.paid), Decimal(0))
     checked_text = "" if checked is None else f" of {checked} wallet(s) checked"

@@ -774,3 +774,27 @@ def test_return_unclaimed_after_the_claim_window(due: Env) -> None:
     with pytest.raises(ContractRevert):
         coupons.return_unclaimed(env.deployer, 0, env.deployer.address)
 
+
+
+def test_a_push_reports_a_due_unfunded_period_once(minted: Env) -> None:
+    """The first signal of a default: a push that finds a due period unfunded puts a
+    FundingShortfall event on chain (once) and says so in its report; nobody is paid."""
+    env = minted
+    coupons = env.bond.coupons
+    travel(env, payment_time(env, 0) + 60)
+    report = coupons.pay(env.deployer)
+    assert report.paid == [] and report.tx_hashes == []
+    assert [s.period for s in report.shortfalls] == [0]
+    need = gross_jpy(supply_units(env)) * JPY
+    assert report.shortfalls[0].shortfall_units == need
+    event = env.bond.contract.events.FundingShortfall()
+    logs = event.get_logs(from_block=0, to_block="latest")
+    assert [(log["args"]["period"], log["args"]["required"], log["args"]["funded"])
+            for log in logs] == [(0, need, 0)]
+    nonce = env.nonce(env.deployer)
+    again = coupons.pay(env.deployer)  # still short: reported, but the event is not repeated
+    assert [s.period for s in again.shortfalls] == [0]
+    assert env.nonce(env.deployer) == nonce
+    fund_periods(env, [0])
+    paid = coupons.pay(env.deployer)
+    assert paid.shortfalls == [] and len(paid.holders_paid) == len(eligible_units(env))
