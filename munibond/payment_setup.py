@@ -60,6 +60,14 @@ def _on_chain(bond: Bond) -> tuple[str, list[tuple[int, int, int, int]], tuple[i
             (int(div_exp), int(pay_exp), int(window), int(notice)) if int(count) else ())
 
 
+def _called(have: list[tuple[int, int, int, int]], want: list[tuple[int, ...]]) -> bool:
+    """Whether ``have`` is ``want`` cut short by an issuer call: the same periods up to the
+    called one, which keeps its times and coupon and redeems at the call price."""
+    n = len(have)
+    return (0 < n < len(want) and have[:-1] == [tuple(p) for p in want[:n - 1]]
+            and have[-1][:3] == tuple(want[n - 1][:3]))
+
+
 def ensure_payments(bond: Bond, signer: LocalAccount, ts: TermSheet, *, token: str | None,
                     paying_agent: str | None = None,
                     say: Report = lambda _: None) -> PaymentSetup:
@@ -89,6 +97,10 @@ def ensure_payments(bond: Bond, signer: LocalAccount, ts: TermSheet, *, token: s
             and have_scales == want_scales)
     if same:
         setup.unchanged.append("schedule")
+    elif bond.issued() and _called(have_periods, want_periods) and have_scales == want_scales:
+        setup.unchanged.append("schedule")
+        say(f"bond {bond.code} was called: its schedule on chain is the term sheet's up to period "
+            f"{len(have_periods)}, redeemed then")
     elif bond.issued():
         raise DeploymentError(
             f"bond {bond.code} is issued and its payment schedule on chain differs from the term "

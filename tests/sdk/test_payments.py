@@ -687,6 +687,12 @@ def test_an_issuer_call_shortens_the_schedule(minted: Env) -> None:
     assert principals == {w: u * 101 // 100 for w, u in holdings.items()}
     assert principals[env.wallet(1001)] == 1_010_000
     assert supply_units(env) == 0 and redemption.closed()
+    # a later run of the deployment accepts the called schedule and sends nothing
+    nonce = env.nonce(env.deployer)
+    setup = ensure_payments(env.bond, env.deployer, env.term_sheet,
+                            token=env.addresses.settlement_token)
+    assert "schedule" in setup.unchanged and setup.sent == []
+    assert env.nonce(env.deployer) == nonce
 
 
 # --- withholding -------------------------------------------------------------------------------
