@@ -764,4 +764,6 @@ class Redemption(_Payments):
         announce_by = target.payment_time.timestamp() - terms.call_notice
         if target.final or now > announce_by or now >= target.record_time.timestamp():
             raise contract_error("CallNoticeTooShort", period, max(int(announce_by), 0))
-        return self.bond._transact(signer, "announceCall", period, int(exact))
+        receipt = self.bond._transact(signer, "announceCall", period, int(exact))
+        self.bond.__dict__.pop("_terms", None)  # the maturity moved: read the terms again
+        return receipt

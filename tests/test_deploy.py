@@ -493,3 +493,31 @@ def test_bond_code_must_be_a_file_name() -> None:
     with pytest.raises(DeploymentError, match="cannot name a record file"):
         deploy.bond_record_path("local", "platform")
     assert deploy.bond_record_path("local", "KOBE-R-2026-01").name == "KOBE-R-2026-01.json"
+
+
+def test_a_called_bond_is_still_the_term_sheets_bond(deployer: Signer, tmp_path: Path,
+                                                      term_sheet: Path) -> None:
+    """An issuer call moves the maturity and cuts the schedule short; a later deployment run
+    recognises the call (the CallAnnounced event) and reuses the bond, sending nothing."""
+    from munibond.payment_setup import ensure_payments
+    from munibond.registry import InvestorRecord
+    from munibond.termsheet import load_term_sheet
+
+    chain = in_process_chain()
+    root = tmp_path / "deployments"
+    platform, bond = deployed(chain, deployer, root, term_sheet)
+    ts = load_term_sheet(term_sheet)
+    ensure_payments(bond, deployer, ts, token=platform.addresses.settlement_token)
+    holder = dev_accounts(12)[11]
+    platform.registry.register(deployer, holder.address, InvestorRecord(
+        investor_id=7, country=392, investor_class=1, tax_category=1, region=281107,
+        kyc_valid_until=bond.terms().maturity_date))
+    bond.mint(deployer, holder.address, 10_000)
+    called = bond.redemption.period(3)
+    bond.redemption.call(deployer, 3, "101")
+    assert bond.terms().maturity_date == called.payment_time
+    before = nonce(chain, deployer)
+    again = ensure_bond(chain, deployer, platform, term_sheet, "test", root=root)
+    setup = ensure_payments(again, deployer, ts, token=platform.addresses.settlement_token)
+    assert again.address == bond.address and setup.sent == []
+    assert nonce(chain, deployer) == before
