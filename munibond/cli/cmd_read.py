@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -92,6 +92,27 @@ def holders(ctx: click.Context, bond_ref: str, when: datetime | None,
                "share of supply"]))
 
 
+def _payment_rows(bond: Any, now: datetime) -> list[tuple[str, str]]:
+    """The payment side in two lines: the schedule's progress and the next payment."""
+    from munibond.exceptions import InvalidArgument
+
+    try:
+        periods = bond.coupons.schedule()
+    except InvalidArgument:
+        return [("payments", "no payment schedule on chain (set by `munibond deploy`)")]
+    recorded = sum(1 for p in periods if p.record_time <= now)
+    rows = [("payments", f"{len(periods)} period(s) on chain, {recorded} recorded; closed: "
+                         f"{yes_no(bond.redemption.closed())}")]
+    upcoming = [p for p in periods if p.payment_time > now or not p.funded]
+    if upcoming:
+        p = upcoming[0]
+        funding = bond.coupons.funding(p.index)
+        rows.append(("next payment", f"period {p.number} ({p.kind}) paid from "
+                                     f"{instant(p.payment_time)}; required {funding.required:,}, "
+                                     f"funded {funding.funded:,}"))
+    return rows
+
+
 @click.command("status")
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @connection_options()
@@ -117,6 +138,7 @@ def status(ctx: click.Context, bond_ref: str) -> None:
         ("paused", yes_no(bond.paused())),
         ("issued", yes_no(bond.issued()) + (" (terms fixed)" if bond.issued() else "")),
         ("matured", yes_no(now >= terms.maturity_date)),
+        *_payment_rows(bond, now),
         ("chain", f"chain id {chain.chain_id}, block {chain.block_number()}, time "
                   f"{instant(now)}"),
     ]

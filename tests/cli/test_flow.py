@@ -215,6 +215,10 @@ def test_status(issue: Issue) -> None:
                  "(3.732%)", "holders", "paused", "yes (terms fixed)", "offering_circular",
                  "2ec2998eeb455e747b8964b1ac961d9a703e6553cff0dadd98ee7c72ce1bf1bd"):
         assert text in out, text
+    # the payment side: the 10 periods munibond deploy wrote, the first coupon next
+    assert re.search(r"payments\s+10 period\(s\) on chain, 0 recorded; closed: no", out), out
+    assert re.search(r"next payment\s+period 1 \(coupon\) paid from 2027-06-14", out), out
+    assert "required 57,846" in out and "funded 0" in out
 
 
 def test_investors_show_and_add(fresh: Issue) -> None:
