@@ -101,21 +101,25 @@ abstract contract BondLedger is TransferRestrictions {
     /// period, so their `held` units belong to the same period and add up).
     function _recoveredAccount(address from, address to, uint256 fa, uint256 ta) private returns (uint256 newTa) {
         newTa = (ta + (fa & BALANCE_MASK) + (fa & (BALANCE_MASK << FROZEN_SHIFT))) | (fa & ACCOUNT_WALLET_FROZEN);
+        if (fa & ACCOUNT_ARREARS != 0) {
+            uint256 mask = _arrearsMask[from];
+            for (uint256 p; mask >> p != 0; ++p) {
+                if ((mask >> p) & 1 == 0) continue;
+                uint256 units = _arrears[from][p];
+                delete _arrears[from][p];
+                newTa = _keep(to, p, units, newTa);
+            }
+            delete _arrearsMask[from];
+        }
+        // one entitlement per period: the units held at the last record time join whatever of that
+        // period is kept apart already (a holding too large for the account word)
         uint256 held = (ta >> HELD_SHIFT) + (fa >> HELD_SHIFT);
-        if (held > MAX_HELD) {
-            newTa = _keep(to, uint8(ta >> CURSOR_SHIFT) - 1, held, newTa);
+        uint256 last = uint8(ta >> CURSOR_SHIFT);
+        if (held != 0 && (held > MAX_HELD || (newTa & ACCOUNT_ARREARS != 0 && (_arrearsMask[to] >> (last - 1)) & 1 != 0))) {
+            newTa = _keep(to, last - 1, held, newTa);
             held = 0;
         }
         newTa = (newTa & ~(MAX_HELD << HELD_SHIFT)) | (held << HELD_SHIFT);
-        if (fa & ACCOUNT_ARREARS == 0) return newTa;
-        uint256 mask = _arrearsMask[from];
-        for (uint256 p; mask >> p != 0; ++p) {
-            if ((mask >> p) & 1 == 0) continue;
-            uint256 units = _arrears[from][p];
-            delete _arrears[from][p];
-            newTa = _keep(to, p, units, newTa);
-        }
-        delete _arrearsMask[from];
     }
 
     /// @dev A redemption burn: the units leave the holder and the supply; the bond closes when the

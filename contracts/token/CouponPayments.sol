@@ -220,6 +220,10 @@ abstract contract CouponPayments is BondLedger {
         ) {
             pay.redeemed = true;
         }
+        if (units == 0) {
+            ++pay.periods; // nothing owed for it, payable or not
+            return true;
+        }
         if (w & CM.SWEPT != 0) {
             ++pay.periods;
             if (units != 0) {
@@ -237,7 +241,6 @@ abstract contract CouponPayments is BondLedger {
             return false;
         }
         ++pay.periods;
-        if (units == 0) return true;
         ++pay.paid;
         (uint256 coupon, uint256 principal) = CM.amounts(w, units);
         uint256 unit = CM.payUnit(w);

@@ -159,7 +159,9 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
         if (code != RC.SUCCESS) return code;
         // after the final record time a lost wallet's whole position (units and what is owed on
         // them) moves only to an unused wallet, so that nothing is merged into a holding of record
-        if (_finalRecorded(c.state) && c.toAcct != 0) return RC.INVALID_RECIPIENT;
+        if (_finalRecorded(c.state) && c.toAcct & ~(uint256(0xff) << CURSOR_SHIFT) != 0) {
+            return RC.INVALID_RECIPIENT; // holds units, or is owed something (its cursor aside)
+        }
         c.w1 = _ruleWord(c.state, 1);
         _loadInvestorUnits(c.w1, c);
         return RC.SUCCESS;
