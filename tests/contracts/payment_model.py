@@ -252,11 +252,9 @@ class PaymentModel:
             return 20
         return 0
 
-    def recovery_code(self, lost: str, new: str) -> int | None:
-        """The restriction code of a recovery; None when it depends on whether the contract
-        counts ``new`` as a used wallet (after the final record time: a wallet that holds,
-        owes, is frozen or is owed something is used; one that never did anything is not, and one
-        that held and emptied before may be either)."""
+    def recovery_code(self, lost: str, new: str) -> int:
+        """The restriction code of a recovery (after the final record time only into a wallet
+        that holds nothing, is not frozen and is owed nothing)."""
         if self.closed:
             return 2
         if lost == new:
@@ -265,7 +263,6 @@ class PaymentModel:
             if (self.balance[new] or self.frozen[new] or self.wallet_frozen[new]
                     or self.open_entitlements(new)):
                 return 21
-            return None
         return 0
 
     def move(self, frm: str, to: str, value: int, *, forced: bool = False) -> None:

@@ -319,9 +319,6 @@ class PaymentMachine(RuleBasedStateMachine):
         fn = self.bond.functions.recoverWallet(self.address[lost], self.address[new], "lost key")
         ok, result, _ = self.send(self.p.agent, fn)
         code = m.recovery_code(lost, new)
-        if code is None:  # after the final record time, to a wallet without anything
-            code = 0 if ok else 21
-            event(f"recovery to an empty wallet after the final record: code {code}")
         event(f"recovery: code {code}")
         self.expect_code(ok, result, code, lost, new, value)
         if ok:
