@@ -259,11 +259,9 @@ class PaymentModel:
             return 2
         if lost == new:
             return 21
-        if self.final_recorded():
-            if (self.balance[new] or self.frozen[new] or self.wallet_frozen[new]
-                    or self.open_entitlements(new)):
-                return 21
-        return 0
+        used = (self.balance[new] or self.frozen[new] or self.wallet_frozen[new]
+                or self.open_entitlements(new))
+        return 21 if self.final_recorded() and used else 0
 
     def move(self, frm: str, to: str, value: int, *, forced: bool = False) -> None:
         if frm == to:
