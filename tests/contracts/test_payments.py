@@ -1420,3 +1420,18 @@ def test_a_batch_writes_nothing_for_a_wallet_that_never_held(p: Platform) -> Non
     assert pay.coupon_events(receipt) == [] and pay.failures(receipt) == []
     assert pay.account_word(outsider) == 0
     expect_revert(lambda: pay.claim(p["outsider"]), "NothingOwed", p["outsider"])
+
+
+def test_payments_continue_while_transfers_are_paused(p: Platform) -> None:
+    """A pause stops trading, not the issuer's obligations: claims and pushes still pay."""
+    pay = standard(p)
+    pay_period(pay, 0)
+    p.send(p.pauser, pay.bond.functions.pause())
+    assert pay.bond.functions.detectTransferRestriction(
+        p["a1"].address, p["bob"].address, 1).call() == 1  # PAUSED
+    receipt = pay.claim(p["a1"])
+    assert pay.coupon_events(receipt) == [coupon_event(pay, "a1", 0, HOLDERS["a1"])]
+    receipt = pay.pay_batch([p["bob"], p["grace"], p["qii"]])
+    assert pay.coupon_events(receipt) == [
+        coupon_event(pay, n, 0, HOLDERS[n]) for n in ("bob", "grace", "qii")]
+    assert pay.paid(0)["couponGross"] == 75 * JPY
