@@ -41,14 +41,7 @@ contract BondServicing is BondTerms, AgentOperations, BondDocuments {
     /// @notice Everything else a bond does about payments is in {BondCoupons}: delegate to it.
     // solhint-disable-next-line no-complex-fallback
     fallback() external {
-        address target = coupons;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _delegate(coupons);
     }
 
     /// @notice Role that mints (allots) and manages documents.

@@ -114,6 +114,18 @@ abstract contract BondStorage {
     /// @dev bit p set: `_arrears[wallet][p]` is due
     mapping(address wallet => uint256 mask) internal _arrearsMask;
 
+    /// @dev Runs the call on `target`'s code with this contract's storage and returns (or
+    /// reverts with) what it returned: how a bond reaches its servicing and payments modules.
+    function _delegate(address target) internal {
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
     function _balance(uint256 account) internal pure returns (uint256) {
         return account & BALANCE_MASK;
     }

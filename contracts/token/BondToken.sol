@@ -117,14 +117,7 @@ contract BondToken is InvestorRegistry, BondERC20, CouponPayments, IERC1404 {
             if (msg.data.length == 32) _answerRecordQuery();
             revert NotABond();
         }
-        address target = servicing;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _delegate(servicing);
     }
 
     /// @dev The hook, with its lean common case first (see {BondLedger-_tryFastTransfer}): only

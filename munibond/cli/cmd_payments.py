@@ -649,6 +649,20 @@ def _pay_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _period_action(func: Callable[..., Any]) -> Callable[..., Any]:
+    """BOND and PERIOD arguments, connection and signer options (the period commands)."""
+    decorators: list[Decorator] = [
+        click.argument("bond_ref", metavar="BOND", type=BOND),
+        click.argument("number", metavar="PERIOD", type=click.IntRange(min=1)),
+        connection_options(),
+        signer_options(),
+        click.pass_context,
+    ]
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return func
+
+
 @click.command("fund")
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("number", metavar="PERIOD", type=click.IntRange(min=1))
@@ -1006,11 +1020,7 @@ def status(ctx: click.Context, bond_ref: str, number: int | None, holder: str | 
 
 
 @click.command("remit-tax")
-@click.argument("bond_ref", metavar="BOND", type=BOND)
-@click.argument("number", metavar="PERIOD", type=click.IntRange(min=1))
-@connection_options()
-@signer_options()
-@click.pass_context
+@_period_action
 def remit_tax(ctx: click.Context, bond_ref: str, number: int) -> None:
     """Send the tax withheld from PERIOD's coupons, not yet remitted, to BOND's tax account
     (paying agent). Sends nothing when there is nothing to remit."""
@@ -1038,13 +1048,9 @@ def remit_tax(ctx: click.Context, bond_ref: str, number: int) -> None:
 
 
 @click.command("return-unclaimed")
-@click.argument("bond_ref", metavar="BOND", type=BOND)
-@click.argument("number", metavar="PERIOD", type=click.IntRange(min=1))
+@_period_action
 @click.option("--to", "recipient", type=ADDRESS, required=True,
               help="Where the unclaimed funds go (the issuer's account).")
-@connection_options()
-@signer_options()
-@click.pass_context
 def return_unclaimed(ctx: click.Context, bond_ref: str, number: int, recipient: str) -> None:
     """After PERIOD's claim window, return what is left of its funding (unclaimed payments and
     rounding) to --to (issuer). The period then pays nothing more; what holders were still owed
@@ -1070,11 +1076,7 @@ def return_unclaimed(ctx: click.Context, bond_ref: str, number: int, recipient: 
 
 
 @click.command("report-shortfall")
-@click.argument("bond_ref", metavar="BOND", type=BOND)
-@click.argument("number", metavar="PERIOD", type=click.IntRange(min=1))
-@connection_options()
-@signer_options()
-@click.pass_context
+@_period_action
 def report_shortfall(ctx: click.Context, bond_ref: str, number: int) -> None:
     """Record on chain (event FundingShortfall) that PERIOD of BOND is due and not fully
     funded. Anyone may; refused when there is no shortfall."""

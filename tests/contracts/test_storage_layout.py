@@ -41,6 +41,7 @@ def _layout(name: str) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
 
 TOKEN, TOKEN_TYPES = _layout("BondToken")
 SERVICING, SERVICING_TYPES = _layout("BondServicing")
+COUPONS, COUPONS_TYPES = _layout("BondCoupons")
 
 
 def _type_shape(types: dict[str, Any], type_id: str) -> tuple[Any, ...]:
@@ -66,11 +67,24 @@ def test_bond_token_variable_sits_at_the_same_place_in_servicing(label: str) -> 
     assert _type_shape(TOKEN_TYPES, mine["type"]) == _type_shape(SERVICING_TYPES, theirs["type"])
 
 
+@pytest.mark.parametrize("label", list(COUPONS))
+def test_payments_module_variables_sit_where_the_token_has_them(label: str) -> None:
+    """BondCoupons runs on the clone's storage too (through BondServicing's fallback): it has
+    only the bond storage, at the token's places."""
+    assert label in TOKEN, f"BondCoupons has {label}, which BondToken lacks"
+    mine, theirs = COUPONS[label], TOKEN[label]
+    assert (mine["slot"], mine["offset"], mine["astId"]) == (
+        theirs["slot"], theirs["offset"], theirs["astId"])
+    assert _type_shape(COUPONS_TYPES, mine["type"]) == _type_shape(TOKEN_TYPES, theirs["type"])
+
+
 def test_every_bond_storage_variable_is_in_both() -> None:
     assert {"_state", "_accounts", "_allowances", "_investorUnits",
                                  "_amendedRules", "_issueVolumeUnits"} <= BOND_STORAGE_VARS
     assert set(TOKEN) >= BOND_STORAGE_VARS
     assert set(SERVICING) >= BOND_STORAGE_VARS
+    assert set(COUPONS) == BOND_STORAGE_VARS
+    assert {"_periods", "_payConfig", "_arrears"} <= BOND_STORAGE_VARS
 
 
 def test_bond_storage_comes_first_and_servicing_variables_after() -> None:
