@@ -71,6 +71,7 @@ __all__ = [
     "PaymentReport",
     "PaymentTerms",
     "PeriodPayments",
+    "PeriodStatus",
     "Redemption",
     "TaxRates",
 ]
@@ -194,6 +195,15 @@ class PeriodPayments:
     def net(self) -> Decimal:
         """Paid to holders: coupons net of tax, plus principal."""
         return self.coupon_gross - self.withheld + self.principal
+
+
+@dataclass(frozen=True)
+class PeriodStatus:
+    """Everything about one period: its terms, its funding and what it has paid."""
+
+    period: PaymentPeriod
+    funding: FundingStatus
+    paid: PeriodPayments
 
 
 @dataclass(frozen=True)
@@ -420,6 +430,15 @@ class _Payments:
                               national_tax=self.money(national), local_tax=self.money(local),
                               principal=self.money(principal), tax_remitted=self.money(remitted),
                               returned=self.money(returned))
+
+    def status(self, period: int) -> PeriodStatus:
+        """A period's terms, funding and payments so far."""
+        return PeriodStatus(period=self.period(period), funding=self.funding(period),
+                            paid=self.paid(period))
+
+    def holder_status(self, holder: str) -> list[Entitlement]:
+        """What ``holder`` is owed and each period's status (as :meth:`entitlements`)."""
+        return self.entitlements(holder)
 
     def entitlements(self, holder: str, *, _schedule: Sequence[PaymentPeriod] | None = None,
                      _now: int | None = None) -> list[Entitlement]:

@@ -398,6 +398,10 @@ def test_pay_reports_every_holder_and_is_idempotent(
     assert paid.coupon_gross == total_gross and paid.principal == 0
     assert paid.withheld == report.total("tax") and paid.net == report.total("net")
     assert money_of(env, env.bond.address) == paid.withheld * JPY  # the tax stays in the bond
+    status = env.bond.coupons.status(0)  # terms, funding and payments of the period at once
+    assert (status.period.index, status.paid, status.funding.payable) == (0, paid, True)
+    assert status.funding.funded == status.funding.required == total_gross
+    assert [env.bond.coupons.holder_status(w) for w in holdings] == [[]] * len(holdings)
 
     rows = list(csv.DictReader(io.StringIO(report.to_csv())))
     assert list(rows[0]) == ["holder", "period", "gross", "national_tax", "local_tax", "tax",
