@@ -321,6 +321,15 @@ def percent_to_rate(value: Decimal | str | int, what: str) -> int:
     return int(scaled)
 
 
+@dataclass(frozen=True)
+class _Moment:
+    """What a batch reads once: the payment terms, the schedule and the chain's time."""
+
+    terms: PaymentTerms
+    schedule: list[PaymentPeriod]
+    now: int
+
+
 class _Payments:
     """What coupons and redemption share: the schedule, amounts, funding and paying."""
 
@@ -375,9 +384,9 @@ class _Payments:
         :class:`AmountError`)."""
         return to_units(amount, self._settlement_decimals, what=what)
 
-    def schedule(self) -> list[PaymentPeriod]:
+    def schedule(self, *, terms: PaymentTerms | None = None) -> list[PaymentPeriod]:
         """Every period of the on-chain schedule, in order."""
-        terms = self.terms()
+        terms = terms or self.terms()
         return [self.period(i, terms=terms) for i in range(terms.period_count)]
 
     def period(self, index: int, *, terms: PaymentTerms | None = None) -> PaymentPeriod:
@@ -440,26 +449,29 @@ class _Payments:
         """What ``holder`` is owed and each period's status (as :meth:`entitlements`)."""
         return self.entitlements(holder)
 
-    def entitlements(self, holder: str, *, _schedule: Sequence[PaymentPeriod] | None = None,
-                     _now: int | None = None) -> list[Entitlement]:
+    def _moment(self) -> _Moment:
+        """The terms, the whole schedule and the chain's time, read once."""
+        terms = self.terms()
+        return _Moment(terms, self.schedule(terms=terms),
+                       int(self.chain.w3.eth.get_block("latest")["timestamp"]))
+
+    def entitlements(self, holder: str, *, at: _Moment | None = None) -> list[Entitlement]:
         """What ``holder`` is owed for periods whose record time passed, with each period's
-        status (payable now, not yet, not funded, or lapsed after the claim window)."""
+        status (payable now, not yet, not funded, or lapsed after the claim window). ``at``:
+        terms, schedule and time already read (a batch reads them once for every holder)."""
         who = address_arg(holder, "holder")
         periods, units = self._call("entitlementsOf", who)
         if not periods:
             return []
-        terms = self.terms()
-        schedule = list(_schedule) if _schedule is not None else None
-        now = _now if _now is not None else int(self.chain.w3.eth.get_block("latest")["timestamp"])
+        at = at or self._moment()
         out: list[Entitlement] = []
         for index, held in zip(periods, units, strict=True):
-            p = schedule[int(index)] if schedule is not None else self.period(int(index),
-                                                                              terms=terms)
-            gross, principal = self.amounts(p, int(held), terms)
+            p = at.schedule[int(index)]
+            gross, principal = self.amounts(p, int(held), at.terms)
             status: Literal["payable", "not yet payable", "not funded", "lapsed"]
             if p.swept:
                 status = "lapsed"
-            elif now < p.payment_time.timestamp():
+            elif at.now < p.payment_time.timestamp():
                 status = "not yet payable"
             elif not p.funded:
                 status = "not funded"
@@ -469,11 +481,10 @@ class _Payments:
                                    principal=principal, status=status))
         return out
 
-    def owed_now(self, holder: str, *, _schedule: Sequence[PaymentPeriod] | None = None,
-                 _now: int | None = None) -> bool:
+    def owed_now(self, holder: str, *, at: _Moment | None = None) -> bool:
         """Whether a claim or push would pay ``holder`` something now (frozen wallets aside):
         periods are paid in order, so the first entitlement decides."""
-        found = self.entitlements(holder, _schedule=_schedule, _now=_now)
+        found = self.entitlements(holder, at=at)
         return bool(found) and found[0].status in ("payable", "lapsed")
 
     # -- funding -----------------------------------------------------------------------------
@@ -581,10 +592,9 @@ class _Payments:
                 if who not in candidates:
                     candidates.append(who)
         # one read of the schedule, then one call per candidate: who is owed something payable
-        schedule = self.schedule()
-        now = int(self.chain.w3.eth.get_block("latest")["timestamp"])
-        due = [who for who in candidates if self.owed_now(who, _schedule=schedule, _now=now)]
-        report = PaymentReport(shortfalls=self._report_shortfalls(signer, schedule, now))
+        at = self._moment()
+        due = [who for who in candidates if self.owed_now(who, at=at)]
+        report = PaymentReport(shortfalls=self._report_shortfalls(signer, at.schedule, at.now))
         done = 0
         for chunk in chunks(due, chunk_size):
             try:
@@ -598,7 +608,7 @@ class _Payments:
             lines = self._lines(receipt)
             for line in lines:
                 if line.status == "failed":  # still owed: the first period it waits for
-                    owed = self.entitlements(line.holder, _schedule=schedule, _now=now)
+                    owed = self.entitlements(line.holder, at=at)
                     line.period = owed[0].period if owed else -1
             report.lines.extend(lines)
             report.tx_hashes.append("0x" + bytes(receipt["transactionHash"]).hex())

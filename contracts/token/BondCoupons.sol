@@ -342,7 +342,7 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
         // the periods a mint may have to reopen lie below this bound (see {_beforeSupplyChange})
         uint256 terms = _payTerms;
         if (period >= uint8(terms >> 96)) _payTerms = (terms & ~(uint256(0xff) << 96)) | ((period + 1) << 96);
-        emit PeriodFunded(period, msg.sender, amount, required, required);
+        emit PeriodFunded(period, msg.sender, amount, funded + amount, required);
     }
 
     /// @notice Emits {FundingShortfall} for a period that is due and not fully funded (anyone).

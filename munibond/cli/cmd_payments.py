@@ -649,11 +649,10 @@ def _pay_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _period_action(func: Callable[..., Any]) -> Callable[..., Any]:
-    """BOND and PERIOD arguments, connection and signer options (the period commands)."""
+def _bond_action(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The BOND argument, connection and signer options (the commands that send)."""
     decorators: list[Decorator] = [
         click.argument("bond_ref", metavar="BOND", type=BOND),
-        click.argument("number", metavar="PERIOD", type=click.IntRange(min=1)),
         connection_options(),
         signer_options(),
         click.pass_context,
@@ -663,17 +662,19 @@ def _period_action(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _period_action(func: Callable[..., Any]) -> Callable[..., Any]:
+    """BOND and PERIOD arguments, connection and signer options (the period commands)."""
+    return _bond_action(click.argument("number", metavar="PERIOD",
+                                       type=click.IntRange(min=1))(func))
+
+
 @click.command("fund")
-@click.argument("bond_ref", metavar="BOND", type=BOND)
-@click.argument("number", metavar="PERIOD", type=click.IntRange(min=1))
+@_period_action
 @click.option("--amount", type=AMOUNT, default=None,
               help="The amount to fund, in the settlement currency: must be exactly what the "
                    "period still needs [default: that amount].")
 @click.option("--token", type=ADDRESS, default=None,
               help="The settlement token, to check it is the bond's [default: the bond's].")
-@connection_options()
-@signer_options()
-@click.pass_context
 def fund(ctx: click.Context, bond_ref: str, number: int, amount: Decimal | None,
          token: str | None) -> None:
     """Fund coupon PERIOD (from 1) of BOND with exactly what it needs.
@@ -703,10 +704,7 @@ def pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holder
 
 
 @click.command("claim")
-@click.argument("bond_ref", metavar="BOND", type=BOND)
-@connection_options()
-@signer_options()
-@click.pass_context
+@_bond_action
 def claim(ctx: click.Context, bond_ref: str) -> None:
     """Claim everything BOND owes the signer (a holder) and is payable now.
 
@@ -1202,15 +1200,12 @@ def redeem() -> None:
 
 
 @redeem.command("fund")
-@click.argument("bond_ref", metavar="BOND", type=BOND)
+@_bond_action
 @click.option("--amount", type=AMOUNT, default=None,
               help="The amount to fund: must be exactly what the final period still needs "
                    "[default: that amount].")
 @click.option("--token", type=ADDRESS, default=None,
               help="The settlement token, to check it is the bond's [default: the bond's].")
-@connection_options()
-@signer_options()
-@click.pass_context
 def redeem_fund(ctx: click.Context, bond_ref: str, amount: Decimal | None,
                 token: str | None) -> None:
     """Fund BOND's final period (the principal of every unit outstanding and the last coupon)
@@ -1229,10 +1224,7 @@ def redeem_pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all
 
 
 @redeem.command("claim")
-@click.argument("bond_ref", metavar="BOND", type=BOND)
-@connection_options()
-@signer_options()
-@click.pass_context
+@_bond_action
 def redeem_claim(ctx: click.Context, bond_ref: str) -> None:
     """Redeem the signer's units of BOND at maturity: the principal and every payment still
     owed, the units burned in the same transaction. Refused before maturity (naming it)."""
@@ -1240,13 +1232,9 @@ def redeem_claim(ctx: click.Context, bond_ref: str) -> None:
 
 
 @redeem.command("call")
-@click.argument("bond_ref", metavar="BOND", type=BOND)
-@click.argument("number", metavar="PERIOD", type=click.IntRange(min=1))
+@_period_action
 @click.option("--price", required=True, metavar="PERCENT",
               help="The call price, in percent of the outstanding face (e.g. 101%).")
-@connection_options()
-@signer_options()
-@click.pass_context
 def redeem_call(ctx: click.Context, bond_ref: str, number: int, price: str) -> None:
     """Call BOND (issuer): PERIOD becomes the final redemption at --price percent of the
     outstanding face, paid at its payment time; later periods are cancelled. Announced at least
