@@ -909,9 +909,11 @@ def _terms_differences(chain: Chain, address: str, ts: TermSheet,
 def _called_maturity(chain: Chain, contract: Any) -> int | None:
     """The payment time of the period an issuer call made final (the bond's maturity since),
     or None when the bond was not called."""
+    from munibond.ledger import fetch_logs
+
     topic = keccak(text="CallAnnounced(uint256,uint256,uint64,address)")
-    logs = chain.w3.eth.get_logs({"address": contract.address, "fromBlock": 0,
-                                  "toBlock": "latest", "topics": [HexBytes(topic).to_0x_hex()]})
+    logs = fetch_logs(chain, contract.address, from_block=0, to_block=chain.block_number(),
+                      topics=[HexBytes(topic)])
     if not logs:
         return None
     return int.from_bytes(HexBytes(logs[-1]["data"])[:32], "big")

@@ -36,6 +36,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3.contract import Contract
 
 from munibond._client import Progress, address_arg, check_chunk_size, chunks, signer_address
@@ -628,8 +629,12 @@ class _Payments:
             if period.funded or period.swept or now < period.payment_time.timestamp():
                 continue
             found.append(self.funding(period.index))
-            logs = self.bond.contract.events.FundingShortfall().get_logs(
-                from_block=0, to_block="latest", argument_filters={"period": period.index})
+            from munibond.ledger import fetch_logs
+
+            topic = keccak(text="FundingShortfall(uint256,uint256,uint256)")
+            logs = fetch_logs(self.chain, self.bond.address, from_block=0,
+                              to_block=self.chain.block_number(),
+                              topics=[topic, period.index.to_bytes(32, "big")])
             if not logs:
                 self.bond._transact(signer, "reportShortfall", period.index)
         return found
