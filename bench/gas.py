@@ -339,7 +339,8 @@ class Bench:
         functions = bond.contract.functions
         settlement = self._settlement()
         self.send(self.admin, functions.setSchedule(periods, settlement.address, DIVISOR_EXPONENT,
-                                                    PAY_EXPONENT, CLAIM_WINDOW, 0))
+                                                    PAY_EXPONENT, CLAIM_WINDOW,
+                                                    (0, 0, 1_000_000, 1_000_000)))
         paying_agent = functions.PAYING_AGENT_ROLE().call()
         self.send(self.admin, functions.grantRole(paying_agent, self.admin.address))
         self.send(self.admin, functions.setTaxRates(INDIVIDUAL, 15_315, 5_000))

@@ -1045,6 +1045,14 @@ def ensure_bond(chain: Chain, signer: LocalAccount, platform: Platform,
             address = _verify_bond_record(chain, platform, record, file)
             _check_term_sheet(chain, record, address, ts, sha, term_sheet,
                               accept_term_sheet_edits, token)
+            if _completable(chain, address, ts, token):
+                preflight(chain, ts, token)
+                if _complete_bond(chain, signer, address, ts, token, say):
+                    updated = dict(record)
+                    updated["term_sheet"] = {"path": _shown_path(term_sheet, root_path),
+                                             "sha256": sha}
+                    write_record(file, updated)
+                    return _bond_object(chain, address)
             if record.get("term_sheet", {}).get("sha256") != sha:
                 updated = dict(record)
                 updated["term_sheet"] = {"path": _shown_path(term_sheet, root_path),
@@ -1076,6 +1084,7 @@ def ensure_bond(chain: Chain, signer: LocalAccount, platform: Platform,
                 f"rules match {term_sheet}; adopted and recorded in {file}")
             return _bond_object(chain, existing)
 
+        preflight(chain, ts, token)
         say(f"creating bond {code} on {network} from {term_sheet}")
         bond, receipt = platform.factory.create_bond(
             signer, ts, settlement_token=token,
@@ -1139,6 +1148,68 @@ def _verify_bond_record(chain: Chain, platform: Platform, record: Mapping[str, A
     return address
 
 
+def _completable(chain: Chain, address: str, ts: TermSheet, token: str | None) -> bool:
+    """Whether the bond at ``address`` is a half-made one that a corrected term sheet may still
+    complete: nothing issued, no payment schedule on chain, and the same transfer rules (they are
+    the clone's code; only the terms can be amended)."""
+    from munibond.onchain import rules_tuple
+
+    contract = _bond_contract(chain, address)
+    if bool(chain.call(contract.functions.issued())):
+        return False
+    if int(chain.call(contract.functions.paymentTerms())[1]) != 0:
+        return False
+    rules_on_chain = tuple(chain.call(contract.functions.rules()))
+    return pack_rules(rules_on_chain) == pack_rules(rules_tuple(ts))
+
+
+def _complete_bond(chain: Chain, signer: LocalAccount, address: str, ts: TermSheet,
+                   token: str | None, say: Report) -> bool:
+    """Amend the terms of a half-made bond (see :func:`_completable`) to the term sheet's; True
+    when a transaction was sent."""
+    if not _terms_differences(chain, address, ts, token) or \
+            not _completable(chain, address, ts, token):
+        return False
+    from munibond.contracts import DEFAULT_ADMIN_ROLE
+
+    bond = _bond_object(chain, address)
+    admin = to_checksum_address(signer.address)
+    if not bond.has_role(DEFAULT_ADMIN_ROLE, admin):
+        raise DeploymentError(f"bond {ts.bond.code} at {address} was created but never got its "
+                              f"payment schedule; completing it from the corrected term sheet "
+                              f"needs its admin's key, and {admin} is not its admin")
+    bond._transact(signer, "amendTerms", _expected_terms(ts, token))
+    say(f"bond {ts.bond.code} at {address} had no payment schedule and issued nothing: its terms "
+        f"were amended to the corrected term sheet")
+    return True
+
+
+def preflight(chain: Chain, ts: TermSheet, token: str | None) -> None:
+    """Everything about a new bond that can be checked before the first transaction, so that a
+    deployment does not leave a half-made bond: a settlement token that is a contract, the
+    on-chain schedule (totals, exponents, call terms) and a first record time after the chain's
+    time. Raises DeploymentError or TermSheetError saying what to change."""
+    from munibond.payment_setup import onchain_schedule_for
+
+    if token is None:
+        raise DeploymentError(
+            f"bond {ts.bond.code} needs a settlement token to pay its coupons and principal on "
+            f"chain: give one (a JPY stablecoin's address, or `--settlement mock` on a local "
+            f"chain); nothing was sent")
+    if not chain.w3.eth.get_code(to_checksum_address(token)):
+        raise DeploymentError(f"the settlement token {token} is not a contract on this chain; "
+                              f"nothing was sent")
+    want = onchain_schedule_for(chain, ts, token)
+    now = chain.now()
+    first = want.periods[0]
+    if first.record_time <= now:
+        raise DeploymentError(
+            f"the first record time of bond {ts.bond.code} ({first.label}: "
+            f"{datetime.fromtimestamp(first.record_time, UTC):%Y-%m-%d %H:%M} UTC) is not after "
+            f"the chain's time ({datetime.fromtimestamp(now, UTC):%Y-%m-%d %H:%M} UTC): give the "
+            f"term sheet a later first payment date; nothing was sent")
+
+
 def _check_term_sheet(chain: Chain, record: Mapping[str, Any], address: str, ts: TermSheet,
                       sha: str, term_sheet: Path, accept_edits: bool, token: str | None) -> None:
     """Raise unless the term sheet file is the one the bond was created from (or, with
@@ -1147,6 +1218,8 @@ def _check_term_sheet(chain: Chain, record: Mapping[str, Any], address: str, ts:
     if recorded_sha == sha:
         return
     differences = _terms_differences(chain, address, ts, token)
+    if differences and _completable(chain, address, ts, token):
+        return  # ensure_bond amends the terms of a bond that never issued nor got a schedule
     if differences or not accept_edits:
         detail = ("its terms now differ from the bond's on chain: " + "; ".join(differences)
                   if differences else "its terms and rules still equal those on chain")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
     from munibond.bond import Bond
+    from munibond.chain import Chain
     from munibond.termsheet import TermSheet
 
 __all__ = ["PaymentSetup", "ensure_payments", "expected_schedule"]
@@ -47,17 +48,29 @@ def _utc(timestamp: int) -> str:
 
 def expected_schedule(bond: Bond, ts: TermSheet, token: str) -> OnChainSchedule:
     """The on-chain schedule the term sheet gives for a bond paid in ``token``."""
-    contract = bond.chain.w3.eth.contract(address=to_checksum_address(token),
-                                          abi=list(settlement_abi()))
-    decimals = int(contract.functions.decimals().call())
-    return onchain_schedule(coupon_schedule(ts), settlement_decimals=decimals)
+    return onchain_schedule_for(bond.chain, ts, token)
 
 
-def _on_chain(bond: Bond) -> tuple[str, list[tuple[int, int, int, int]], tuple[int, ...]]:
-    token, count, _recorded, div_exp, pay_exp, window, notice = bond._call("paymentTerms")
+def onchain_schedule_for(chain: Chain, ts: TermSheet, token: str) -> OnChainSchedule:
+    """The on-chain schedule the term sheet gives for a bond paid in ``token`` (whose decimals
+    are read from the chain), checked as the contract will check it."""
+    contract = chain.w3.eth.contract(address=to_checksum_address(token),
+                                     abi=list(settlement_abi()))
+    try:
+        decimals = int(contract.functions.decimals().call())
+    except Exception as error:
+        raise DeploymentError(f"the settlement token {token} does not answer decimals(): is it "
+                              f"an ERC-20 token? ({error})") from None
+    return onchain_schedule(coupon_schedule(ts), settlement_decimals=decimals,
+                            issue_units=ts.bond.issue_size_units)
+
+
+def _on_chain(bond: Bond) -> tuple[str, list[tuple[int, int, int, int]], tuple[Any, ...]]:
+    token, count, _recorded, div_exp, pay_exp, window, _notice = bond._call("paymentTerms")
     periods = [tuple(int(v) for v in p) for p in bond._call("paymentSchedule")]
+    call = tuple(int(v) for v in bond._call("callTerms"))
     return (to_checksum_address(token), [(a, b, c, d) for a, b, c, d in periods],
-            (int(div_exp), int(pay_exp), int(window), int(notice)) if int(count) else ())
+            (int(div_exp), int(pay_exp), int(window), call) if int(count) else ())
 
 
 def _called(have: list[tuple[int, int, int, int]], want: list[tuple[int, ...]]) -> bool:
@@ -92,7 +105,7 @@ def ensure_payments(bond: Bond, signer: LocalAccount, ts: TermSheet, *, token: s
     args = want.as_args(token)
     have_token, have_periods, have_scales = _on_chain(bond)
     want_periods = [tuple(p) for p in args[0]]
-    want_scales = tuple(int(v) for v in args[2:])
+    want_scales = (args[2], args[3], args[4], tuple(args[5]))
     same = (have_token == to_checksum_address(token) and have_periods == want_periods
             and have_scales == want_scales)
     if same:
@@ -128,8 +141,8 @@ def ensure_payments(bond: Bond, signer: LocalAccount, ts: TermSheet, *, token: s
         say(f"paying agent of {bond.code}: {to_checksum_address(agent)}")
 
     for category, (national, local) in sorted(ts.withholding_rates().items()):
-        current = tuple(int(v) for v in bond._call("taxRates", category))
-        if current == (national, local):
+        national_now, local_now, is_set = bond._call("taxRates", category)
+        if (int(national_now), int(local_now), bool(is_set)) == (national, local, True):
             continue
         bond._transact(signer, "setTaxRates", category, national, local)
         setup.sent.append(f"tax rates {category}")

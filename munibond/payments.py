@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -78,6 +78,8 @@ __all__ = [
 ]
 
 #: Withholding rates are integers in units of 0.001% on chain (20.315% = 20315).
+#: the largest local rate the contract holds, in 0.001% (32.767%)
+MAX_LOCAL_RATE: Final = 32_767
 RATE_UNIT = Decimal("0.001")
 #: The largest tax category the bond has rates for.
 MAX_TAX_CATEGORY = 10
@@ -209,11 +211,16 @@ class PeriodStatus:
 
 @dataclass(frozen=True)
 class TaxRates:
-    """A tax category's withholding rates, in percent (15.315 national + 5 local)."""
+    """A tax category's withholding rates, in percent (15.315 national + 5 local).
+
+    ``is_set`` is False for a category the bond has no rates for: its holders (and holders the
+    registry does not know) are withheld at the bond's highest rates (see
+    ``highest_tax_rates``), never at 0%. Exemption is a category set to 0%."""
 
     category: int
     national: Decimal
     local: Decimal
+    is_set: bool = True
 
     @property
     def total(self) -> Decimal:
@@ -697,10 +704,20 @@ class Coupons(_Payments):
         if not 0 <= category <= MAX_TAX_CATEGORY:
             raise InvalidArgument(f"tax category must be 0 to {MAX_TAX_CATEGORY}, got {category}")
         if period is None:
-            national, local = self._call("taxRates", category)
+            national, local, is_set = self._call("taxRates", category)
         else:
-            national, local = self._call("periodTaxRates", period, category)
+            national, local, is_set = self._call("periodTaxRates", period, category)
         return TaxRates(category=category, national=Decimal(int(national)) * RATE_UNIT,
+                        local=Decimal(int(local)) * RATE_UNIT, is_set=bool(is_set))
+
+    def highest_tax_rates(self) -> TaxRates | None:
+        """The rates a holder is withheld at whose category has no rates, or whom the registry
+        does not know: the bond's highest (``category`` is -1). None when no category has rates
+        (such a coupon is not paid until the admin sets them)."""
+        national, local, is_set = self._call("highestTaxRates")
+        if not is_set:
+            return None
+        return TaxRates(category=-1, national=Decimal(int(national)) * RATE_UNIT,
                         local=Decimal(int(local)) * RATE_UNIT)
 
     def set_tax_rates(self, signer: LocalAccount, category: int, national: Decimal | str | int,
@@ -712,6 +729,10 @@ class Coupons(_Payments):
         lo = percent_to_rate(local, "local rate")
         if n + lo > 100_000:
             raise AmountError(f"national {national}% + local {local}% exceed 100%")
+        if lo > MAX_LOCAL_RATE:
+            most = Decimal(MAX_LOCAL_RATE) * RATE_UNIT
+            raise AmountError(f"local rate {local}% is above {most}%, the most the contract "
+                              f"holds")
         self.bond.require_role(DEFAULT_ADMIN_ROLE, signer_address(signer))
         return self.bond._transact(signer, "setTaxRates", category, n, lo)
 
@@ -774,8 +795,10 @@ class Redemption(_Payments):
     def call(self, signer: LocalAccount, period: int,
              price_percent: Decimal | str | int) -> TxReceipt:
         """Announce the issuer's call (issuer): ``period`` becomes the final redemption at
-        ``price_percent`` of the outstanding face; later periods are cancelled. Refused unless
-        announced at least the call notice before its payment time."""
+        ``price_percent`` of the outstanding face; later periods are cancelled. Refused (as the
+        contract refuses it) unless the bond's terms make it callable, the price is at least the
+        call price of the terms, the payment time is on or after the first call date, and the
+        call is announced at least the call notice before its payment time."""
         terms = self.terms()
         target = self.period(period, terms=terms)
         final = self.period(terms.period_count - 1, terms=terms)
@@ -794,10 +817,19 @@ class Redemption(_Payments):
             raise AmountError(f"call price {price}% of the outstanding face is finer than the "
                               f"schedule's {terms.interest_decimals} decimals")
         self.bond.require_role(ISSUER_ROLE, signer_address(signer))
+        _notice, first_call, call_ppm, _redemption = (int(v) for v in self._call("callTerms"))
+        if call_ppm == 0:
+            raise contract_error("NotCallable")
         now = self.chain.w3.eth.get_block("latest")["timestamp"]
         announce_by = target.payment_time.timestamp() - terms.call_notice
         if target.final or now > announce_by or now >= target.record_time.timestamp():
             raise contract_error("CallNoticeTooShort", period, max(int(announce_by), 0))
+        payment_time = int(target.payment_time.timestamp())
+        if payment_time < first_call:
+            raise contract_error("CallBeforeFirstCallDate", period, payment_time, first_call)
+        minimum = int(self._call("minCallPrincipal", period))
+        if int(exact) < minimum:
+            raise contract_error("CallPriceBelowTerms", int(exact), minimum)
         receipt = self.bond._transact(signer, "announceCall", period, int(exact))
         self.bond.__dict__.pop("_terms", None)  # the maturity moved: read the terms again
         return receipt

@@ -304,6 +304,10 @@ class CouponSchedule:
     """How long after each payment date holders can claim (``payments.claim_window``)."""
     call_notice: Duration = CALL_NOTICE_DEFAULT
     """Minimum notice of a call before the payment date called (``payments.call_notice``)."""
+    callable: bool = True
+    """Whether the issuer may call the bond (``payments.callable``)."""
+    first_call_date: date | None = None
+    """The earliest payment date a call may take effect at (``payments.first_call_date``)."""
 
     def __len__(self) -> int:
         return len(self.periods)
@@ -676,9 +680,68 @@ def coupon_schedule(ts: TermSheet) -> CouponSchedule:
         odd_period_day_count=coupon.odd_period_day_count, interest_decimals=decimals,
         rounding_unit=coupon.rounding_unit, redemption_price=bond.redemption_price,
         call_price=ts.call_price, claim_window=ts.payments.claim_window,
-        call_notice=ts.payments.call_notice)
+        call_notice=ts.payments.call_notice, callable=ts.payments.callable,
+        first_call_date=ts.payments.first_call_date)
     _check(schedule, issued=_utc_instant(bond.issue_date))
+    check_period_totals(schedule, bond.issue_size_units)
     return schedule
+
+
+#: The largest coupon or principal a period can pay in all, in rounding units: the contract keeps
+#: each period's paid totals (coupon, national tax, local tax, principal) in 64-bit lanes and
+#: refuses a schedule whose totals over the whole issue could pass them (``PeriodTotalTooLarge``).
+MAX_PERIOD_TOTAL: Final = 2**64 - 1
+#: The largest amount a period may need, in settlement-token base units (a 128-bit lane).
+MAX_PERIOD_FUNDING: Final = 2**128 - 1
+
+
+def _period_totals(schedule: CouponSchedule) -> list[tuple[str, Fraction, Fraction]]:
+    """Per payment: (label, coupon per 1 unit of face, principal per 1 unit of face), the call
+    of each period at the call price included."""
+    scale = Fraction(10**schedule.interest_decimals)
+    rows: list[tuple[str, Fraction, Fraction]] = []
+    r = schedule.redemption
+    for p in schedule.periods:
+        final = p is schedule.periods[-1]
+        principal = r.amount_per_unit_scaled if final else p.principal_per_unit_scaled
+        rows.append((f"period {p.index}", p.interest_per_unit_scaled / scale, principal / scale))
+        if not final:
+            rows.append((f"a call of period {p.index}", p.interest_per_unit_scaled / scale,
+                         schedule.call_principal_per_unit_scaled(p.index) / scale))
+    if not schedule.periods:
+        rows.append(("the redemption", Fraction(0), r.amount_per_unit_scaled / scale))
+    return rows
+
+
+def check_period_totals(schedule: CouponSchedule, issue_units: int, *,
+                        settlement_decimals: int | None = None) -> None:
+    """Refuse a schedule whose coupon or principal over the whole issue could exceed what the
+    contract accounts for per period (:data:`MAX_PERIOD_TOTAL` rounding units; with
+    ``settlement_decimals``, also :data:`MAX_PERIOD_FUNDING` settlement-token units), naming the
+    largest issue size the rounding unit allows. Such a bond would lock its last holders'
+    payments, so the contract refuses it too."""
+    face = Fraction(issue_units, 10**schedule.decimals)
+    unit = Fraction(schedule.rounding_unit)
+    limit = Fraction(MAX_PERIOD_TOTAL)
+    if settlement_decimals is not None:
+        pay_unit = unit * 10**settlement_decimals  # settlement base units per rounding unit
+        limit = min(limit, Fraction(MAX_PERIOD_FUNDING) / pay_unit / 2)
+    for label, coupon, principal in _period_totals(schedule):
+        per_unit = max(coupon, principal)
+        if per_unit == 0 or face * per_unit / unit <= limit:
+            continue
+        largest = (limit * unit / per_unit)
+        step = Fraction(schedule.denomination)
+        largest_size = Decimal(int(largest // step) * int(step)) if step >= 1 else \
+            Decimal(largest.numerator) / Decimal(largest.denominator)
+        raise TermSheetError(
+            "bond.issue_size",
+            f"{label} would pay more than the contract can account for: "
+            f"{int(face * per_unit / unit):,} rounding units of {schedule.rounding_unit} "
+            f"{schedule.currency}, above {int(limit):,}. With a rounding unit of "
+            f"{schedule.rounding_unit} {schedule.currency} the issue size can be at most "
+            f"{largest_size:,} {schedule.currency}: issue less, or use a coarser "
+            f"bond.coupon.rounding_unit")
 
 
 def _check(schedule: CouponSchedule, *, issued: datetime) -> None:
@@ -781,6 +844,12 @@ class OnChainSchedule:
     """Seconds after each payment time before the issuer may take back what is unclaimed."""
     call_notice: int
     """Seconds: a call must be announced at least this long before the payment time called."""
+    call_price_ppm: int = 0
+    """The call price in millionths of the outstanding face (0: the bond cannot be called)."""
+    redemption_price_ppm: int = 1_000_000
+    """The redemption price in millionths of face (what the principal of the schedule is at)."""
+    first_call_time: int = 0
+    """The earliest payment time a call may take effect at (0: any)."""
     call_principals: tuple[int, ...] = ()
     """Per period: the ``principalPerUnit`` of ``announceCall(period, ...)`` (the face
     outstanding before that payment at the call price); 0 for the FINAL period, which cannot be
@@ -789,10 +858,17 @@ class OnChainSchedule:
     def __len__(self) -> int:
         return len(self.periods)
 
+    @property
+    def call_terms(self) -> tuple[int, int, int, int]:
+        """The ``CallTerms`` of ``setSchedule``: (notice, first call time, call price, redemption
+        price), prices in millionths."""
+        return (self.call_notice, self.first_call_time, self.call_price_ppm,
+                self.redemption_price_ppm)
+
     def as_args(self, token: str) -> tuple[list[tuple[int, int, int, int]], str, int, int, int,
-                                           int]:
+                                           tuple[int, int, int, int]]:
         """The arguments of ``setSchedule(PeriodTerms[] periods, address settlementToken, uint8
-        divisorExponent, uint8 payExponent, uint40 claimWindow, uint40 callNotice)`` with
+        divisorExponent, uint8 payExponent, uint40 claimWindow, CallTerms callTerms)`` with
         ``token`` (checksummed here) as the settlement token."""
         from munibond.codes import CodeError, parse_address
 
@@ -801,7 +877,7 @@ class OnChainSchedule:
         except CodeError as error:
             raise AmountError(f"settlement token: {error}") from None
         return ([period.as_tuple() for period in self.periods], address, self.divisor_exponent,
-                self.pay_exponent, self.claim_window, self.call_notice)
+                self.pay_exponent, self.claim_window, self.call_terms)
 
     def payment_of(self, units_held: int, period: int) -> tuple[int, int]:
         """``(coupon gross, principal)`` the contract pays a holding of ``units_held`` token base
@@ -835,7 +911,8 @@ def _span_seconds(duration: Duration, moments: list[datetime], *, backwards: boo
     return longest
 
 
-def onchain_schedule(schedule: CouponSchedule, *, settlement_decimals: int) -> OnChainSchedule:
+def onchain_schedule(schedule: CouponSchedule, *, settlement_decimals: int,
+                     issue_units: int | None = None) -> OnChainSchedule:
     """The schedule as the contract takes it (``setSchedule``, see
     :meth:`OnChainSchedule.as_args`), paid in a settlement token of ``settlement_decimals``
     decimals (JPYC: 18).
@@ -937,9 +1014,28 @@ def onchain_schedule(schedule: CouponSchedule, *, settlement_decimals: int) -> O
                                                      f"holds")
     if claim_window <= 0:
         raise TermSheetError("payments.claim_window", "the claim window must be positive")
+    if issue_units is not None:
+        check_period_totals(schedule, issue_units, settlement_decimals=settlement_decimals)
+    call_ppm = _ppm(schedule.call_price, "payments.call_price") if schedule.callable else 0
+    first_call = 0
+    if schedule.first_call_date is not None:
+        first_call = int(datetime.combine(schedule.first_call_date, time(0),
+                                          ZoneInfo(schedule.timezone)).timestamp())
     return OnChainSchedule(periods=tuple(periods), divisor_exponent=divisor_exponent,
                            pay_exponent=pay_exponent, claim_window=claim_window,
-                           call_notice=call_notice, call_principals=tuple(calls))
+                           call_notice=call_notice, call_price_ppm=call_ppm,
+                           redemption_price_ppm=_ppm(schedule.redemption_price,
+                                                     "bond.redemption_price"),
+                           first_call_time=first_call, call_principals=tuple(calls))
+
+
+def _ppm(percent: Decimal, field: str) -> int:
+    """A percentage in millionths of the whole (100% = 1,000,000), as the contract takes it."""
+    value = percent * 10_000
+    if value != value.to_integral_value() or not 0 < value < 2**32:
+        raise TermSheetError(field, f"{percent}% must be positive and given to at most 4 decimal "
+                                    f"places (the contract keeps prices in millionths)")
+    return int(value)
 
 
 def _percent_text(percent: Decimal) -> str:

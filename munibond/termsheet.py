@@ -1064,7 +1064,14 @@ class Payments(_Model):
                     'called, e.g. "30 days"')
     call_price: Percent | None = Field(
         default=None, description='call price in percent of the outstanding face, e.g. "100" '
-                                  '(default: the redemption price)')
+                                  '(default: the redemption price); the contract refuses a '
+                                  'call below it')
+    callable: bool = Field(
+        default=True, description="whether the issuer may call the bond before maturity (false: "
+                                  "the contract refuses every call)")
+    first_call_date: date | None = Field(
+        default=None, description="the earliest payment date a call may take effect at, in the "
+                                  "coupon's time zone (default: any payment date)")
 
     @field_validator("withholding", mode="before")
     @classmethod

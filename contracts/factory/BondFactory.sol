@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Clones} from "@openzeppelin/contracts/proxy/Clones.sol";
 import {IBondTerms} from "../interfaces/IBondTerms.sol";
 import {IInvestorRegistry} from "../interfaces/IInvestorRegistry.sol";
@@ -10,10 +10,14 @@ import {RulesCodec} from "../token/RulesCodec.sol";
 
 /// @title BondFactory
 /// @notice Creates bonds as EIP-1167 clones of one {BondToken} implementation, with the bond's
-/// transfer rules as the clone's immutable arguments, initialised in the same transaction.
-contract BondFactory is AccessControl {
+/// transfer rules as the clone's immutable arguments, initialised in the same transaction. Its
+/// admin role moves only by a two-step hand-over with a delay (OpenZeppelin's
+/// AccessControlDefaultAdminRules), like the platform's and every bond's.
+contract BondFactory is AccessControlDefaultAdminRules {
     /// @notice Role that may create bonds (the platform operator or an issuer's finance office).
     bytes32 public constant CREATOR_ROLE = keccak256("CREATOR_ROLE");
+    /// @notice The admin hand-over delay the factory starts with (the admin may change it).
+    uint48 public constant INITIAL_ADMIN_DELAY = 3 days;
 
     /// @notice The bond implementation every clone delegates to.
     address public immutable implementation;
@@ -40,12 +44,13 @@ contract BondFactory is AccessControl {
     /// @param admin holder of DEFAULT_ADMIN_ROLE
     /// @param creator first holder of CREATOR_ROLE (zero to grant later)
     /// @param implementation_ the deployed BondToken (bond implementation and investor registry)
-    constructor(address admin, address creator, address implementation_) {
+    constructor(address admin, address creator, address implementation_)
+        AccessControlDefaultAdminRules(INITIAL_ADMIN_DELAY, admin)
+    {
         if (implementation_.code.length == 0) revert InvalidImplementation(implementation_);
         implementation = implementation_;
         // the registry lives at the implementation's address (see BondToken)
         registry = IInvestorRegistry(implementation_);
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         if (creator != address(0)) _grantRole(CREATOR_ROLE, creator);
     }
 

@@ -29,20 +29,37 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
         uint64 principalPerUnit;
     }
 
+    /// @notice The issuer's call right, fixed with the schedule before issue and enforced by
+    /// {announceCall}. A call pays at least the face outstanding before the called payment at the
+    /// call price: the principal still scheduled from that period on (at the redemption price)
+    /// x callPrice / redemptionPrice.
+    /// @param notice minimum seconds between a call's announcement and its payment time
+    /// @param firstCallTime the earliest payment time a call may take effect at (0: any)
+    /// @param callPrice the call price in millionths of the outstanding face (100% = 1,000,000;
+    /// 0: the bond cannot be called)
+    /// @param redemptionPrice the redemption price the schedule's principal is paid at, in
+    /// millionths of face (100% = 1,000,000)
+    struct CallTerms {
+        uint40 notice;
+        uint40 firstCallTime;
+        uint32 callPrice;
+        uint32 redemptionPrice;
+    }
+
     /// @notice Emitted when the payment schedule is written (before issue).
     /// @param periods the periods; the last is the final redemption
     /// @param settlementToken the token payments are made in
     /// @param divisorExponent a holding of u units is worth u x perUnit / 10^divisorExponent rounding units
     /// @param payExponent settlement-token units per rounding unit = 10^payExponent
     /// @param claimWindow seconds after a payment time after which unclaimed funds may go back
-    /// @param callNotice minimum seconds between a call's announcement and its payment time
+    /// @param callTerms the issuer's call right (notice, first call time, call and redemption price)
     event ScheduleSet(
         PeriodTerms[] periods,
         address indexed settlementToken,
         uint8 divisorExponent,
         uint8 payExponent,
         uint40 claimWindow,
-        uint40 callNotice
+        CallTerms callTerms
     );
     /// @notice Emitted when a period is funded.
     /// @param period the period
@@ -58,10 +75,22 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
     event FundingShortfall(uint256 indexed period, uint256 required, uint256 funded);
     /// @notice Emitted when the admin sets a tax category's withholding rates.
     /// @param category the tax category (registry code)
-    /// @param nationalRate national income tax, in 0.001% (15.315% = 15315)
-    /// @param localRate local inhabitant tax, in 0.001%
+    /// @param oldNationalRate the national rate before, in 0.001%
+    /// @param oldLocalRate the local rate before, in 0.001%
+    /// @param wasSet whether the category had rates before (if not, its holders were withheld at
+    /// the bond's highest rates)
+    /// @param nationalRate national income tax now, in 0.001% (15.315% = 15315)
+    /// @param localRate local inhabitant tax now, in 0.001%
     /// @param admin who set them
-    event TaxRatesSet(uint8 indexed category, uint16 nationalRate, uint16 localRate, address indexed admin);
+    event TaxRatesSet(
+        uint8 indexed category,
+        uint16 oldNationalRate,
+        uint16 oldLocalRate,
+        bool wasSet,
+        uint16 nationalRate,
+        uint16 localRate,
+        address indexed admin
+    );
     /// @notice Emitted when a payable period keeps the rates in force before a change.
     /// @param period the period
     event PeriodTaxRatesFixed(uint256 indexed period);
@@ -136,6 +165,24 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
     /// @param period the period
     /// @param announceBy the latest announcement time
     error CallNoticeTooShort(uint256 period, uint256 announceBy);
+    /// @notice The bond's terms give the issuer no call right.
+    error NotCallable();
+    /// @notice A call may not take effect before the first call date of the bond's terms.
+    /// @param period the period
+    /// @param paymentTime the period's payment time
+    /// @param firstCallTime the first call date
+    error CallBeforeFirstCallDate(uint256 period, uint256 paymentTime, uint256 firstCallTime);
+    /// @notice The call price is below the minimum of the bond's terms.
+    /// @param price the price offered, per unit of face (scaled as the schedule)
+    /// @param minPrice the minimum
+    error CallPriceBelowTerms(uint256 price, uint256 minPrice);
+    /// @notice A period's totals could exceed what the bond can account for: the issue volume is
+    /// too large for the rounding unit (or the settlement token's units too fine).
+    /// @param period the period
+    /// @param total the largest total of its coupon or principal lane, in rounding units
+    /// @param limit the largest total a period can account for
+    /// @param maxIssueVolume the largest issue volume (token units) the period allows
+    error PeriodTotalTooLarge(uint256 period, uint256 total, uint256 limit, uint256 maxIssueVolume);
 
     constructor() {
         _disableInitializers();
@@ -151,15 +198,17 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
     /// @param settlementToken the token payments are made in
     /// @param divisorExponent token decimals + interest decimals + log10(rounding unit)
     /// @param payExponent settlement-token decimals + log10(rounding unit)
+    /// Every period's totals over the whole issue volume must fit the bond's accounting (see
+    /// {PeriodTotalTooLarge}), so that no holding and no sum of holdings can ever wrap.
     /// @param claimWindow seconds after each payment time before unclaimed funds may go back (> 0)
-    /// @param callNotice minimum notice of an issuer call, in seconds
+    /// @param call_ the issuer's call right (see {CallTerms}; a call price of 0: none)
     function setSchedule(
         PeriodTerms[] calldata periods,
         address settlementToken,
         uint8 divisorExponent,
         uint8 payExponent,
         uint40 claimWindow,
-        uint40 callNotice
+        CallTerms calldata call_
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256 state = _state;
         if (state & STATE_ISSUED != 0) revert ScheduleFixedAfterIssue();
@@ -180,6 +229,7 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
             }
             uint256 w = uint256(t.recordTime) | (uint256(t.paymentTime) << CM.PAYMENT_SHIFT)
                 | (uint256(t.couponPerUnit) << CM.COUPON_SHIFT) | (uint256(t.principalPerUnit) << CM.PRINCIPAL_SHIFT) | exps;
+            _checkTotals(i, w);
             if (i == n - 1) {
                 w |= CM.FINAL | (uint256(type(uint40).max) << CM.NEXT_RECORD_SHIFT);
             } else {
@@ -191,18 +241,63 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
         }
         if (previous > _maturity(state)) revert InvalidSchedule(n - 1, "payment after maturity");
         if (periods[n - 1].principalPerUnit == 0) revert InvalidSchedule(n - 1, "final period pays no principal");
+        if (call_.callPrice != 0 && call_.redemptionPrice == 0) revert InvalidSchedule(0, "redemption price must be positive");
         uint256 terms = _payTerms;
         for (uint256 i = n; i < uint8(terms); ++i) {
             delete _periods[i];
             delete _periodFunds[i];
         }
-        _payTerms = n | (uint256(claimWindow) << 16) | (uint256(callNotice) << 56);
+        _payTerms = n | (uint256(claimWindow) << 16) | (uint256(call_.notice) << 56)
+            | (uint256(call_.firstCallTime) << CALL_FIRST_SHIFT) | (uint256(call_.callPrice) << CALL_PRICE_SHIFT)
+            | (uint256(call_.redemptionPrice) << CALL_REDEMPTION_SHIFT);
         _payConfig = (_payConfig & ~uint256(type(uint160).max)) | uint160(settlementToken);
         state &= ~(STATE_FINAL_DUE | STATE_ALL_RECORDED | (type(uint256).max << RECORDED_SHIFT));
         state |= STATE_SCHEDULED | (uint256(periods[0].recordTime) << NEXT_RECORD_SHIFT);
         if (n == 1) state |= STATE_FINAL_DUE;
         _state = state;
-        emit ScheduleSet(periods, settlementToken, divisorExponent, payExponent, claimWindow, callNotice);
+        emit ScheduleSet(periods, settlementToken, divisorExponent, payExponent, claimWindow, call_);
+    }
+
+    /// @notice The issuer's call right written with the schedule (see {CallTerms}).
+    /// @return terms notice, first call time, call price and redemption price (millionths)
+    function callTerms() external view returns (CallTerms memory terms) {
+        uint256 t = _payTerms;
+        terms.notice = uint40(t >> 56);
+        terms.firstCallTime = uint40(t >> CALL_FIRST_SHIFT);
+        terms.callPrice = uint32(t >> CALL_PRICE_SHIFT);
+        terms.redemptionPrice = uint32(t >> CALL_REDEMPTION_SHIFT);
+    }
+
+    /// @notice The lowest price per unit of face a call of `period` may pay (scaled as the
+    /// schedule): the principal still scheduled from `period` on x callPrice / redemptionPrice.
+    /// @param period the period
+    /// @return the minimum `principalPerUnit` of {announceCall}
+    function minCallPrincipal(uint256 period) public view returns (uint256) {
+        _period(period);
+        uint256 t = _payTerms;
+        uint256 remaining;
+        for (uint256 p = period; p < uint8(t); ++p) {
+            remaining += CM.principalPerUnit(_periods[p]);
+        }
+        uint256 redemption = uint32(t >> CALL_REDEMPTION_SHIFT);
+        return redemption == 0 ? 0 : remaining * uint32(t >> CALL_PRICE_SHIFT) / redemption;
+    }
+
+    /// @dev refuses a period word whose coupon or principal over the whole issue volume would not
+    /// fit the paid-totals lanes, or whose funding would not fit the funded lane
+    function _checkTotals(uint256 period, uint256 w) private view {
+        uint256 volume = _issueVolumeUnits;
+        (uint256 coupon, uint256 principal) = CM.amounts(w, volume);
+        uint256 largest = coupon > principal ? coupon : principal;
+        uint256 perUnit = CM.couponPerUnit(w) > CM.principalPerUnit(w) ? CM.couponPerUnit(w) : CM.principalPerUnit(w);
+        uint256 unit = CM.payUnit(w);
+        uint256 limit = CM.MAX_PERIOD_FUNDING / unit / 2; // coupon + principal, in rounding units
+        if (limit > CM.MAX_PERIOD_TOTAL) limit = CM.MAX_PERIOD_TOTAL;
+        if (largest <= limit) return;
+        // the largest volume whose total stays within the limit: volume x perUnit / 10^e <= limit
+        uint256 e = uint8(w >> CM.DIV_EXP_SHIFT);
+        uint256 maxVolume = e <= 57 ? ((limit + 1) * 10 ** e - 1) / perUnit : volume;
+        revert PeriodTotalTooLarge(period, largest, limit, maxVolume);
     }
 
     /// @notice The payment schedule.
@@ -332,16 +427,20 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
         if (w & CM.FUNDED != 0) revert AlreadyFunded(period);
         uint256 missing = required > funded ? required - funded : 0;
         if (amount != missing) revert WrongFundingAmount(period, missing, amount);
-        IERC20 token = IERC20(address(uint160(_payConfig)));
-        uint256 before = token.balanceOf(address(this));
-        token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = token.balanceOf(address(this)) - before;
-        if (received != amount) revert FundingAmountMismatch(amount, received);
+        // effects before the token call (checks-effects-interactions): a token that calls back
+        // finds the period funded already
         _periodFunds[period] = funds + amount;
         _periods[period] = w | CM.FUNDED;
         // the periods a mint may have to reopen lie below this bound (see {_beforeSupplyChange})
         uint256 terms = _payTerms;
         if (period >= uint8(terms >> 96)) _payTerms = (terms & ~(uint256(0xff) << 96)) | ((period + 1) << 96);
+        IERC20 token = IERC20(address(uint160(_payConfig)));
+        uint256 before = token.balanceOf(address(this));
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        // the escrow must have grown by exactly the amount (a fee-charging token, or one that
+        // moved the bond's funds while it had control, is refused and the whole call undone)
+        uint256 received = token.balanceOf(address(this)) - before;
+        if (received != amount) revert FundingAmountMismatch(amount, received);
         emit PeriodFunded(period, msg.sender, amount, funded + amount, required);
     }
 
@@ -356,16 +455,34 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
     // ------------------------------------------------------------------ tax
 
     /// @notice Sets a tax category's withholding rates (admin). Periods already payable keep the
-    /// rates they became payable with; the others are paid at the new rates.
+    /// rates they became payable with; the others are paid at the new rates. National plus local
+    /// is at most 100%. A category that never had rates set (or a holder the registry does not
+    /// know) is withheld at the highest rates the bond has; exemption is a category set to 0%.
     /// @param category tax category 0-10 (the registry's code)
     /// @param nationalRate national income tax in 0.001% (15.315% = 15315)
-    /// @param localRate local inhabitant tax in 0.001% (5% = 5000)
+    /// @param localRate local inhabitant tax in 0.001% (5% = 5000; at most 32.767%)
     function setTaxRates(uint8 category, uint16 nationalRate, uint16 localRate) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (category > CM.MAX_CATEGORY || uint256(nationalRate) + localRate > CM.RATE_SCALE) {
+        if (
+            category > CM.MAX_CATEGORY || localRate > CM.MAX_LOCAL_RATE
+                || uint256(nationalRate) + localRate > CM.RATE_SCALE
+        ) {
             revert InvalidTaxRates(category, nationalRate, localRate);
         }
         uint256 cfg = _payConfig;
         uint256 high = _taxRatesHigh;
+        _fixPayableRates(cfg, high);
+        uint256 shift = CM.rateShift(category);
+        uint256 old = uint32((category < CM.LOW_CATEGORIES ? cfg : high) >> shift);
+        uint256 rates = uint256(nationalRate) | (uint256(localRate) << 16) | CM.RATE_SET;
+        if (category < CM.LOW_CATEGORIES) _payConfig = (cfg & ~(uint256(type(uint32).max) << shift)) | (rates << shift);
+        else _taxRatesHigh = (high & ~(uint256(type(uint32).max) << shift)) | (rates << shift);
+        _emitTaxRatesSet(category, old, nationalRate, localRate);
+    }
+
+    /// @dev periods payable now keep the rates in force (they became payable with them); with no
+    /// rates at all there is nothing to keep, and their coupons wait for the first rates set
+    function _fixPayableRates(uint256 cfg, uint256 high) private {
+        if (CM.highestRates(cfg, high) == 0) return;
         uint256 n = uint8(_payTerms);
         for (uint256 p; p < n; ++p) {
             uint256 w = _periods[p];
@@ -375,19 +492,34 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
                 emit PeriodTaxRatesFixed(p);
             }
         }
-        uint256 shift = CM.rateShift(category);
-        uint256 rates = uint256(nationalRate) | (uint256(localRate) << 16);
-        if (category < CM.LOW_CATEGORIES) _payConfig = (cfg & ~(uint256(type(uint32).max) << shift)) | (rates << shift);
-        else _taxRatesHigh = (high & ~(uint256(type(uint32).max) << shift)) | (rates << shift);
-        emit TaxRatesSet(category, nationalRate, localRate, msg.sender);
+    }
+
+    function _emitTaxRatesSet(uint8 category, uint256 old, uint16 nationalRate, uint16 localRate) private {
+        (uint256 oldN, uint256 oldL) = CM.splitRates(old);
+        emit TaxRatesSet(
+            category, uint16(oldN), uint16(oldL), old & CM.RATE_SET != 0, nationalRate, localRate, msg.sender
+        );
     }
 
     /// @notice The withholding rates of a tax category now (in 0.001%).
     /// @param category the tax category (0-10)
     /// @return nationalRate national income tax
     /// @return localRate local inhabitant tax
-    function taxRates(uint8 category) external view returns (uint16 nationalRate, uint16 localRate) {
+    /// @return isSet whether the category has rates (if not, its holders are withheld at the
+    /// bond's highest rates, see {highestTaxRates})
+    function taxRates(uint8 category) external view returns (uint16 nationalRate, uint16 localRate, bool isSet) {
         return _splitRates(category < CM.LOW_CATEGORIES ? _payConfig : _taxRatesHigh, category);
+    }
+
+    /// @notice The rates a holder whose category has no rates (or who is not in the registry) is
+    /// withheld at now: those of the category with the highest total rate.
+    /// @return nationalRate national income tax in 0.001%
+    /// @return localRate local inhabitant tax in 0.001%
+    /// @return isSet false when no category has rates (such a payment then waits for them)
+    function highestTaxRates() external view returns (uint16 nationalRate, uint16 localRate, bool isSet) {
+        uint256 lane = CM.highestRates(_payConfig, _taxRatesHigh);
+        (uint256 n, uint256 l) = CM.splitRates(lane);
+        return (uint16(n), uint16(l), lane != 0);
     }
 
     /// @notice The withholding rates a period pays a tax category at (in 0.001%).
@@ -395,10 +527,11 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
     /// @param category the tax category (0-10)
     /// @return nationalRate national income tax
     /// @return localRate local inhabitant tax
+    /// @return isSet whether the category has rates for the period (if not: the highest apply)
     function periodTaxRates(uint256 period, uint8 category)
         external
         view
-        returns (uint16 nationalRate, uint16 localRate)
+        returns (uint16 nationalRate, uint16 localRate, bool isSet)
     {
         uint256 w = _period(period);
         uint256 word;
@@ -499,27 +632,35 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
     // ------------------------------------------------------------------ call
 
     /// @notice Calls the bond (issuer): `period` becomes the final redemption at the call price,
-    /// later periods are cancelled. Announced at least the call notice before its payment time
-    /// and before its record time; the called period needs funding again.
+    /// later periods are cancelled. Only as the bond's call terms allow (see {callTerms}): a
+    /// callable bond, at or above the minimum call price, a payment time on or after the first
+    /// call date, announced at least the call notice before that payment time and before its
+    /// record time. The called period needs funding again.
     /// @param period the period whose payment time is the call date
     /// @param principalPerUnit the call price per 1 unit of face, scaled as the schedule
     function announceCall(uint256 period, uint64 principalPerUnit) external onlyRole(ROLE_ISSUER) {
         uint256 w = _period(period);
         uint256 state = _advance(_state);
         uint256 terms = _payTerms;
+        if (uint32(terms >> CALL_PRICE_SHIFT) == 0) revert NotCallable();
         uint256 notice = uint40(terms >> 56);
         uint256 announceBy = CM.paymentTime(w) > notice ? CM.paymentTime(w) - notice : 0;
         if (
             w & CM.FINAL != 0 || period < uint8(state >> RECORDED_SHIFT) || block.timestamp > announceBy
                 || block.timestamp >= CM.recordTime(w)
         ) revert CallNoticeTooShort(period, announceBy);
-        if (principalPerUnit == 0) revert InvalidSchedule(period, "call price must be positive");
+        uint256 firstCall = uint40(terms >> CALL_FIRST_SHIFT);
+        if (CM.paymentTime(w) < firstCall) revert CallBeforeFirstCallDate(period, CM.paymentTime(w), firstCall);
+        uint256 minPrice = minCallPrincipal(period);
+        if (principalPerUnit < minPrice) revert CallPriceBelowTerms(principalPerUnit, minPrice);
+        if (principalPerUnit > CM.MAX_PER_UNIT) revert InvalidSchedule(period, "amount per unit above 2^48");
+        // the called period's totals must fit the accounting at the new price
+        _checkTotals(period, (w & ~(uint256(type(uint48).max) << CM.PRINCIPAL_SHIFT)) | (uint256(principalPerUnit) << CM.PRINCIPAL_SHIFT));
         uint256 n = uint8(terms);
         for (uint256 p = period + 1; p < n; ++p) {
             if (uint128(_periodFunds[p]) != 0) revert InvalidSchedule(p, "funded: return its funding before a call");
             delete _periods[p];
         }
-        if (principalPerUnit > CM.MAX_PER_UNIT) revert InvalidSchedule(period, "amount per unit above 2^48");
         _periods[period] = (w
                 & ~((uint256(type(uint48).max) << CM.PRINCIPAL_SHIFT) | CM.FUNDED | CM.NEXT_FINAL
                     | (uint256(type(uint40).max) << CM.NEXT_RECORD_SHIFT)))
@@ -581,9 +722,10 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
         return _state & SUPPLY_MASK;
     }
 
-    function _splitRates(uint256 word, uint256 category) private pure returns (uint16, uint16) {
+    function _splitRates(uint256 word, uint256 category) private pure returns (uint16, uint16, bool) {
         if (category > CM.MAX_CATEGORY) revert InvalidTaxRates(category, 0, 0);
-        uint256 rates = word >> CM.rateShift(category);
-        return (uint16(rates), uint16(rates >> 16));
+        uint256 lane = uint32(word >> CM.rateShift(category));
+        (uint256 n, uint256 l) = CM.splitRates(lane);
+        return (uint16(n), uint16(l), lane & CM.RATE_SET != 0);
     }
 }

@@ -32,6 +32,12 @@ abstract contract BondLedger is TransferRestrictions {
         else code = _checkBurn(from, c);
         if (code != RC.SUCCESS) revert TransferRestricted(code, from, to, value);
 
+        // before the first mint nobody holds anything: a move (of zero units) changes no account,
+        // so that no wallet's coupon position depends on who called what before issue
+        if (c.state & STATE_ISSUED == 0 && mode != MODE_MINT) {
+            emit IERC20.Transfer(from, to, value);
+            return;
+        }
         if (mode == MODE_BURN) {
             _burn(from, value, c);
             return;
@@ -184,11 +190,12 @@ abstract contract BondLedger is TransferRestrictions {
         return true;
     }
 
-    /// @dev the recipient's record when the bond state and both parties allow the fast path, else 0
+    /// @dev the recipient's record when the bond state (issued, open, rules not amended) and both
+    /// parties allow the fast path, else 0
     function _fastRecipientRecord(address from, address to, uint256 state) private view returns (uint256) {
         if (
             // the next record time is never after maturity (it is the maturity without a schedule)
-            state & (STATE_PAUSED | STATE_CLOSED | STATE_RULES_AMENDED) != 0
+            state & (STATE_PAUSED | STATE_CLOSED | STATE_RULES_AMENDED | STATE_ISSUED) != STATE_ISSUED
                 || block.timestamp >= uint40(state >> NEXT_RECORD_SHIFT) || from == to || to == address(this)
         ) return 0;
         (uint256 rf, uint256 rt) = _recordsOf(from, to);

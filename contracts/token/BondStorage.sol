@@ -11,7 +11,8 @@ pragma solidity ^0.8.24;
 ///   0-127   total supply (token units)
 ///   128-159 number of holders (wallets, or investors when the rules say perInvestor)
 ///   160-199 maturity date (unix time)
-///   200-207 flags: PAUSED, CLOSED, RULES_AMENDED, ISSUED, SCHEDULED, FINAL_DUE, ALL_RECORDED
+///   200-207 flags: PAUSED, CLOSED, RULES_AMENDED, ISSUED, SCHEDULED, FINAL_DUE, ALL_RECORDED,
+///           COUPONS (the terms have a coupon: no mint before the payment schedule is on chain)
 ///   208-215 periods recorded: how many payment periods' record times the bond has passed
 ///   216-255 next record time: the record time of the first period not yet recorded (the final
 ///           period's once every period is recorded; the maturity when there is no schedule, so
@@ -56,8 +57,13 @@ abstract contract BondStorage {
     uint256 internal constant STATE_SCHEDULED = 1 << 204;
     uint256 internal constant STATE_FINAL_DUE = 1 << 205;
     uint256 internal constant STATE_ALL_RECORDED = 1 << 206;
+    uint256 internal constant STATE_COUPONS = 1 << 207;
     uint256 internal constant RECORDED_SHIFT = 208;
     uint256 internal constant NEXT_RECORD_SHIFT = 216;
+    /// @dev positions of the call terms in `_payTerms`
+    uint256 internal constant CALL_FIRST_SHIFT = 104;
+    uint256 internal constant CALL_PRICE_SHIFT = 144;
+    uint256 internal constant CALL_REDEMPTION_SHIFT = 176;
 
     uint256 internal constant BALANCE_MASK = (1 << 104) - 1;
     uint256 internal constant FROZEN_SHIFT = 104;
@@ -100,12 +106,14 @@ abstract contract BondStorage {
     mapping(uint256 period => uint256 word) internal _periodClosed;
     /// @dev tax rates a period keeps once payable, when the rates changed after it became payable
     mapping(uint256 period => uint256[2] rates) internal _periodTaxRates;
-    /// @dev settlement token 0-159, withholding rates of tax categories 0-2 (32 bits each from 160)
+    /// @dev settlement token 0-159, withholding rates of tax categories 0-2 (32 bits each from 160;
+    /// see {CouponMath-RATE_SET}: a lane with its flag clear is a category the bond has no rates for)
     uint256 internal _payConfig;
     /// @dev withholding rates of tax categories 3-10 (32 bits each)
     uint256 internal _taxRatesHigh;
     /// @dev period count 0-7, supply-snapshot cursor 8-15, claim window 16-55, call notice 56-95,
-    /// funded bound 96-103 (1 + the highest period ever funded)
+    /// funded bound 96-103 (1 + the highest period ever funded), first call time 104-143, call
+    /// price 144-175 and redemption price 176-207 in millionths (call price 0: not callable)
     uint256 internal _payTerms;
     /// @dev where withheld tax is remitted
     address internal _taxAccount;
@@ -113,6 +121,32 @@ abstract contract BondStorage {
     mapping(address wallet => mapping(uint256 period => uint256 units)) internal _arrears;
     /// @dev bit p set: `_arrears[wallet][p]` is due
     mapping(address wallet => uint256 mask) internal _arrearsMask;
+
+    // ------------------------------------------------------------------ admin hand-over
+    /// @dev The single holder of DEFAULT_ADMIN_ROLE and its two-step, delayed hand-over (see
+    /// {TwoStepAdmin}): kept here because both halves of a bond write it (the servicing half at
+    /// initialisation, the token half on a hand-over), and the platform contract uses the same
+    /// place on its own storage.
+    /// @param admin the current admin
+    /// @param delay seconds between the start of a hand-over and its earliest acceptance
+    /// @param pending the admin-to-be of a hand-over in progress (zero: none)
+    /// @param acceptAfter when the pending admin may accept
+    /// @param newDelay a scheduled change of the delay
+    /// @param newDelayAt when the scheduled delay takes effect (zero: none scheduled)
+    struct AdminHandover {
+        address admin;
+        uint32 delay;
+        address pending;
+        uint40 acceptAfter;
+        uint32 newDelay;
+        uint40 newDelayAt;
+    }
+
+    /// @dev the admin hand-over state (see {AdminHandover})
+    AdminHandover internal _adminHandover;
+
+    /// @dev the hand-over delay a new bond and the platform start with
+    uint32 internal constant DEFAULT_ADMIN_DELAY = 3 days;
 
     /// @dev Runs the call on `target`'s code with this contract's storage and returns (or
     /// reverts with) what it returned: how a bond reaches its servicing and payments modules.
@@ -136,6 +170,12 @@ abstract contract BondStorage {
 
     function _holders(uint256 state) internal pure returns (uint256) {
         return uint32(state >> HOLDERS_SHIFT);
+    }
+
+    /// @dev records `admin` as the single holder of DEFAULT_ADMIN_ROLE, with the default delay
+    function _initAdmin(address admin) internal {
+        _adminHandover.admin = admin;
+        _adminHandover.delay = DEFAULT_ADMIN_DELAY;
     }
 
     function _maturity(uint256 state) internal pure returns (uint256) {

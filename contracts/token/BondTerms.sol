@@ -167,7 +167,10 @@ abstract contract BondTerms is BondStorage, IBondTerms, AccessControlUpgradeable
         _payTerms = 0;
         _payConfig &= ~uint256(type(uint160).max); // the tax rates stay
         uint256 state = _state
-            & ~((uint256(type(uint40).max) << MATURITY_SHIFT) | STATE_SCHEDULED | STATE_FINAL_DUE | (type(uint256).max << RECORDED_SHIFT));
+            & ~((uint256(type(uint40).max) << MATURITY_SHIFT) | STATE_SCHEDULED | STATE_FINAL_DUE | STATE_COUPONS
+                | (type(uint256).max << RECORDED_SHIFT));
+        // a bond with a coupon mints nothing until its payment schedule is on chain
+        if (t.couponRate != 0 && f != 0) state |= STATE_COUPONS;
         // without a schedule the next record time is the maturity (see {BondLedger-_tryFastTransfer})
         _state = state | (uint256(t.maturityDate) << MATURITY_SHIFT) | (uint256(t.maturityDate) << NEXT_RECORD_SHIFT);
         emit TermsSet(t, msg.sender);

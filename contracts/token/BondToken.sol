@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IBondTerms} from "../interfaces/IBondTerms.sol";
@@ -13,6 +14,7 @@ import {BondHook} from "./BondHook.sol";
 import {BondLedger} from "./BondLedger.sol";
 import {CouponPayments} from "./CouponPayments.sol";
 import {RestrictionCodes as RC} from "./RestrictionCodes.sol";
+import {TwoStepAdmin} from "./TwoStepAdmin.sol";
 
 /// @title BondToken
 /// @notice The platform contract: the implementation every bond clone delegates to, and, on its
@@ -27,7 +29,7 @@ import {RestrictionCodes as RC} from "./RestrictionCodes.sol";
 /// paid for this address, so the transfer check's registry call finds it warm (EIP-2929) and costs
 /// 100 gas instead of 2,600. Registry functions run only here on the registry's storage; bond
 /// functions run only in clones.
-contract BondToken is InvestorRegistry, BondERC20, CouponPayments, IERC1404 {
+contract BondToken is InvestorRegistry, TwoStepAdmin, BondERC20, CouponPayments, IERC1404 {
     /// @notice The servicing half of every bond.
     address public immutable servicing;
     address private immutable _self;
@@ -42,6 +44,7 @@ contract BondToken is InvestorRegistry, BondERC20, CouponPayments, IERC1404 {
         _self = address(this);
         servicing = servicing_;
         _initRegistry(admin, registrar);
+        _initAdmin(admin);
         _disableInitializers();
     }
 
@@ -118,6 +121,24 @@ contract BondToken is InvestorRegistry, BondERC20, CouponPayments, IERC1404 {
             revert NotABond();
         }
         _delegate(servicing);
+    }
+
+    /// @inheritdoc TwoStepAdmin
+    function grantRole(bytes32 role, address account) public override(AccessControlUpgradeable, TwoStepAdmin) {
+        super.grantRole(role, account);
+    }
+
+    /// @inheritdoc TwoStepAdmin
+    function revokeRole(bytes32 role, address account) public override(AccessControlUpgradeable, TwoStepAdmin) {
+        super.revokeRole(role, account);
+    }
+
+    /// @inheritdoc TwoStepAdmin
+    function renounceRole(bytes32 role, address callerConfirmation)
+        public
+        override(AccessControlUpgradeable, TwoStepAdmin)
+    {
+        super.renounceRole(role, callerConfirmation);
     }
 
     /// @dev The hook, with its lean common case first (see {BondLedger-_tryFastTransfer}): only

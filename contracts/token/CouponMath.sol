@@ -41,6 +41,18 @@ library CouponMath {
     uint256 internal constant LOW_CATEGORIES = 3;
     uint256 internal constant MAX_CATEGORY = 10;
     uint256 internal constant LOW_RATES_SHIFT = 160;
+    /// @dev A category's 32-bit rate lane: national rate 0-15, local rate 16-30, and this flag,
+    /// set when the admin gave the category rates. A holder whose category has no rates (or who
+    /// is not in the registry) is withheld at the highest rates the bond has: withholding never
+    /// fails open, and exemption is a category set to 0%.
+    uint256 internal constant RATE_SET = 1 << 31;
+    /// @dev the largest local rate a lane holds (32.767%)
+    uint256 internal constant MAX_LOCAL_RATE = (1 << 15) - 1;
+    /// @dev the largest coupon, tax or principal total of a period, in rounding units (the
+    /// per-period paid totals are 64-bit lanes)
+    uint256 internal constant MAX_PERIOD_TOTAL = type(uint64).max;
+    /// @dev the largest amount a period may need, in settlement-token units (the funded lane)
+    uint256 internal constant MAX_PERIOD_FUNDING = type(uint128).max;
 
     function recordTime(uint256 w) internal pure returns (uint256) {
         return uint40(w);
@@ -81,6 +93,23 @@ library CouponMath {
     function required(uint256 w, uint256 supply) internal pure returns (uint256) {
         (uint256 coupon, uint256 principal) = amounts(w, supply);
         return (coupon + principal) * payUnit(w);
+    }
+
+    /// @dev the national and local rates of a rate lane (the RATE_SET flag dropped)
+    function splitRates(uint256 lane) internal pure returns (uint256 national, uint256 local) {
+        return (uint16(lane), (lane >> 16) & MAX_LOCAL_RATE);
+    }
+
+    /// @dev the lane with the highest total rate among the categories that have rates in the two
+    /// rate words (`low`: categories 0-2 from bit 160; `high`: 3-10); 0 when none has rates
+    function highestRates(uint256 low, uint256 high) internal pure returns (uint256 best) {
+        uint256 bestTotal;
+        for (uint256 c; c <= MAX_CATEGORY; ++c) {
+            uint256 lane = uint32((c < LOW_CATEGORIES ? low : high) >> rateShift(c));
+            if (lane & RATE_SET == 0) continue;
+            (uint256 n, uint256 l) = splitRates(lane);
+            if (best == 0 || n + l > bestTotal) (best, bestTotal) = (lane, n + l);
+        }
     }
 
     /// @dev the position of a tax category's rates in its rate word (national 16 bits, local 16 bits)

@@ -14,7 +14,8 @@ import {CouponMath as CM} from "./CouponMath.sol";
 /// period whose claim window closed (swept) is skipped and its entitlement forfeited. What is
 /// paid: for each period, the holding at its record time (see {CouponEntitlement}) x coupon per
 /// unit, floored to the rounding unit (the gross); the national and local tax parts at the
-/// holder's tax category's rates (read from the registry when paid), each floored; the net goes
+/// holder's tax category's rates (read from the registry when paid; the bond's highest rates for
+/// a holder not in the registry or of a category without rates), each floored; the net goes
 /// to the holder, the tax stays in the bond until the paying agent remits it.
 ///
 /// Policy: a wallet frozen by the transfer agent is not paid until unfrozen (its entitlement
@@ -72,10 +73,11 @@ abstract contract CouponPayments is BondLedger {
     /// @param holder the wallet
     /// @param frozenUnits the frozen units
     error RedemptionWaitsForUnfreeze(address holder, uint256 frozenUnits);
-    /// @notice The holder's tax category has no withholding rates on this bond (0-10 have).
+    /// @notice No tax category of the bond has withholding rates: a coupon cannot be paid until
+    /// the admin sets them (the holder's entitlement waits).
     /// @param holder the wallet
-    /// @param category its tax category in the registry
-    error UnknownTaxCategory(address holder, uint256 category);
+    /// @param category its tax category in the registry (255 and above: not in the registry)
+    error TaxRatesNotSet(address holder, uint256 category);
     /// @notice The settlement token refused the payment.
     /// @param holder the payee
     /// @param amount settlement-token units
@@ -102,6 +104,8 @@ abstract contract CouponPayments is BondLedger {
 
     uint8 private constant STOP_NOT_DUE = 1;
     uint8 private constant STOP_NOT_FUNDED = 2;
+    /// @dev `Payment.category` of a holder the registry does not know (categories are 0-255, + 1)
+    uint256 private constant UNKNOWN_CATEGORY = 257;
 
     /// @notice Pays the caller every payable period owed (coupons net of tax, principal; at the
     /// final period the redemption, burning the caller's units). Reverts when nothing is payable,
@@ -247,9 +251,9 @@ abstract contract CouponPayments is BondLedger {
         uint256 taxN;
         uint256 taxL;
         if (coupon != 0) {
-            uint256 rates = _ratesFor(pay, cfg, p, w);
-            taxN = coupon * uint16(rates) / CM.RATE_SCALE;
-            taxL = coupon * uint16(rates >> 16) / CM.RATE_SCALE;
+            (uint256 rateN, uint256 rateL) = CM.splitRates(_ratesFor(pay, cfg, p, w));
+            taxN = coupon * rateN / CM.RATE_SCALE;
+            taxL = coupon * rateL / CM.RATE_SCALE;
             emit CouponPaid(pay.holder, p, coupon * unit, taxN * unit, taxL * unit, (coupon - taxN - taxL) * unit);
         }
         if (principal != 0) emit PrincipalPaid(pay.holder, p, units, principal * unit);
@@ -259,19 +263,32 @@ abstract contract CouponPayments is BondLedger {
         return true;
     }
 
-    /// @dev the national (low 16 bits) and local rates of the holder's tax category for period `p`
+    /// @dev The rate lane (see {CouponMath-RATE_SET}) of the holder's tax category for period `p`.
+    /// The category is the registry's when the holder is paid (withholding is the payer's duty at
+    /// payment). A holder the registry does not know (removed since), or whose category has no
+    /// rates on this bond, is withheld at the highest rates the bond has for the period: never
+    /// less. With no rates at all the payment waits ({TaxRatesNotSet}).
     function _ratesFor(Payment memory pay, uint256 cfg, uint256 p, uint256 w) private view returns (uint256) {
         uint256 category = pay.category;
         if (category == 0) {
-            category = uint8(_recordOf(pay.holder) >> InvestorRecord.TAX_SHIFT) + 1;
+            uint256 record = _recordOf(pay.holder);
+            category = uint64(record) == 0 ? UNKNOWN_CATEGORY : uint8(record >> InvestorRecord.TAX_SHIFT) + 1;
             pay.category = category;
         }
+        uint256 low = cfg;
+        uint256 high;
+        if (w & CM.TAX_FIXED != 0) (low, high) = (_periodTaxRates[p][0], _periodTaxRates[p][1]);
         --category;
-        if (category > CM.MAX_CATEGORY) revert UnknownTaxCategory(pay.holder, category);
-        uint256 word;
-        if (w & CM.TAX_FIXED != 0) word = _periodTaxRates[p][category < CM.LOW_CATEGORIES ? 0 : 1];
-        else word = category < CM.LOW_CATEGORIES ? cfg : _taxRatesHigh;
-        return uint32(word >> CM.rateShift(category));
+        uint256 lane;
+        if (category <= CM.MAX_CATEGORY) {
+            if (category >= CM.LOW_CATEGORIES && w & CM.TAX_FIXED == 0) high = _taxRatesHigh;
+            lane = uint32((category < CM.LOW_CATEGORIES ? low : high) >> CM.rateShift(category));
+            if (lane & CM.RATE_SET != 0) return lane;
+        }
+        if (w & CM.TAX_FIXED == 0) high = _taxRatesHigh;
+        lane = CM.highestRates(low, high);
+        if (lane == 0) revert TaxRatesNotSet(pay.holder, category);
+        return lane;
     }
 
     /// @dev sends settlement tokens from the bond's escrow; reverts when the token refuses (a

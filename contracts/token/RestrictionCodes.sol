@@ -29,7 +29,8 @@ library RestrictionCodes {
     uint8 internal constant INSUFFICIENT_BALANCE = 20;
     uint8 internal constant INVALID_RECIPIENT = 21;
     uint8 internal constant ISSUE_VOLUME_EXCEEDED = 22;
-    uint8 internal constant MAX_CODE = 22;
+    uint8 internal constant NO_PAYMENT_SCHEDULE = 23;
+    uint8 internal constant MAX_CODE = 23;
 
     /// @notice The message for `code` (an unknown code says so).
     function message(uint8 code) internal pure returns (string memory) {
@@ -56,6 +57,7 @@ library RestrictionCodes {
         if (code == INSUFFICIENT_BALANCE) return "Amount exceeds the sender's balance";
         if (code == INVALID_RECIPIENT) return "Recipient address is invalid";
         if (code == ISSUE_VOLUME_EXCEEDED) return "Mint would exceed the issue volume";
+        if (code == NO_PAYMENT_SCHEDULE) return "The bond pays coupons but has no payment schedule yet";
         return "Unknown restriction code";
     }
 }

@@ -119,6 +119,8 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
         uint256 ta = _accounts[to];
         c.toAcct = ta;
         if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
+        // a bond with a coupon issues nothing before its payment schedule is on chain
+        if (state & (STATE_COUPONS | STATE_SCHEDULED) == STATE_COUPONS) return RC.NO_PAYMENT_SCHEDULE;
         (uint256 rp, uint256 w0, uint256 w1) = _loadRules(state);
         c.w1 = w1;
         if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
@@ -135,7 +137,7 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
     /// registered, not suspended, KYC-valid, not frozen and of an allowed class, country and region,
     /// a trading-unit multiple and enough balance.
     function _checkForced(address from, address to, uint256 value, Ctx memory c) internal view returns (uint8) {
-        uint8 code = _checkAgentParties(from, to, c);
+        uint8 code = _checkAgentParties(from, to, c, false);
         if (code != RC.SUCCESS) return code;
         if (c.toAcct & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
         // after the final record time the holders of record are fixed: units no longer move
@@ -150,20 +152,25 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
         return RC.SUCCESS;
     }
 
-    /// @dev Recovery of a lost wallet to another wallet of the same investor: the bond must not be
-    /// closed and the new wallet must be registered, not suspended and KYC-valid; everything else
-    /// (pause, freezes, lock-up, limits, the lost wallet's KYC) is passed over, since the investor
-    /// and the holding do not change. The caller checks that both wallets share the investor id.
+    /// @dev Recovery of a lost wallet to another wallet of the same investor. The new wallet must
+    /// be registered, not suspended, KYC-valid and of a class, country and region the bond allows
+    /// (what a transfer to it would need of it as a recipient); pause, freezes, lock-up, limits and
+    /// the lost wallet's KYC are passed over, since the investor and the holding do not change.
+    /// A closed bond still recovers what a lost wallet is owed (its units are all redeemed, but
+    /// its coupons may not be). The caller checks that both wallets share the investor id.
     function _checkRecovery(address from, address to, Ctx memory c) internal view returns (uint8) {
-        uint8 code = _checkAgentParties(from, to, c);
+        uint8 code = _checkAgentParties(from, to, c, true);
         if (code != RC.SUCCESS) return code;
         // after the final record time a lost wallet's whole position (units and what is owed on
         // them) moves only to an unused wallet, so that nothing is merged into a holding of record
         if (_finalRecorded(c.state) && c.toAcct & ~(uint256(0xff) << CURSOR_SHIFT) != 0) {
             return RC.INVALID_RECIPIENT; // holds units, or is owed something (its cursor aside)
         }
-        c.w1 = _ruleWord(c.state, 1);
-        _loadInvestorUnits(c.w1, c);
+        (uint256 rp,, uint256 w1) = _loadRules(c.state);
+        c.w1 = w1;
+        code = _recipientAttributesCode(c.toRec, w1, rp);
+        if (code != RC.SUCCESS) return code;
+        _loadInvestorUnits(w1, c);
         return RC.SUCCESS;
     }
 
@@ -178,13 +185,17 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
         return RC.SUCCESS;
     }
 
-    /// @dev What forced transfers and recoveries share: the bond not closed, a recipient other
-    /// than the sender, the zero address and the bond, who is registered, not suspended and
-    /// KYC-valid; loads the state, both records and both accounts into `c`
-    function _checkAgentParties(address from, address to, Ctx memory c) private view returns (uint8) {
+    /// @dev What forced transfers and recoveries share: the bond not closed (unless `whenClosed`),
+    /// a recipient other than the sender, the zero address and the bond, who is registered, not
+    /// suspended and KYC-valid; loads the state, both records and both accounts into `c`
+    function _checkAgentParties(address from, address to, Ctx memory c, bool whenClosed)
+        private
+        view
+        returns (uint8)
+    {
         uint256 state = _advance(_state);
         c.state = state;
-        if (state & STATE_CLOSED != 0) return RC.BOND_CLOSED;
+        if (state & STATE_CLOSED != 0 && !whenClosed) return RC.BOND_CLOSED;
         if (to == address(0) || to == address(this) || to == from) return RC.INVALID_RECIPIENT;
         (uint256 rf, uint256 rt) = _recordsOf(from, to);
         c.fromRec = rf;

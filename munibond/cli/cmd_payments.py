@@ -278,10 +278,21 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
     if name == "SettlementTransferFailed":
         return (f"the settlement token refused to pay {view.units_money(int(args['amount']))} "
                 f"to {args['holder']} (a wallet the token blocks?)")
-    if name == "UnknownTaxCategory":
-        return (f"{args['holder']}'s tax category {args['category']} has no withholding rates on "
-                f"{code}: the admin sets them with `munibond coupon tax-rates {code} --set "
-                f"{args['category']} NATIONAL% LOCAL%`")
+    if name == "TaxRatesNotSet":
+        return (f"bond {code} has no withholding rates for any tax category, so the coupon of "
+                f"{args['holder']} cannot be paid (the entitlement waits): the admin sets them "
+                f"with `munibond coupon tax-rates {code} --set CATEGORY NATIONAL% LOCAL%`")
+    if name == "NotCallable":
+        return (f"bond {code} cannot be called: its terms on chain give the issuer no call right "
+                f"(payments.callable is false in its term sheet)")
+    if name == "CallPriceBelowTerms":
+        return (f"the call price is below the bond's terms: {code} must pay at least "
+                f"{int(args['minPrice']):,} per unit of face (scaled), the term sheet's call price "
+                f"of the outstanding face; offered {int(args['price']):,}")
+    if name == "CallBeforeFirstCallDate":
+        return (f"period {int(args['period']) + 1} of {code} is paid at "
+                f"{_at(args['paymentTime'])}, before the first call date "
+                f"{_at(args['firstCallTime'])} of its terms: call a later period")
     return None
 
 

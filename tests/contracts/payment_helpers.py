@@ -51,6 +51,15 @@ COUPON = 31_000_000_000
 PAR = 10**13
 CLAIM_WINDOW = 60 * DAY
 CALL_NOTICE = 30 * DAY
+#: call and redemption price of the test bonds' call terms, in millionths (100.5% and par)
+CALL_PRICE_PPM = 1_005_000
+REDEMPTION_PPM = 1_000_000
+
+
+def call_terms(notice: int = CALL_NOTICE, first_call: int = 0, price: int = CALL_PRICE_PPM,
+               redemption: int = REDEMPTION_PPM) -> tuple[int, int, int, int]:
+    """``setSchedule``'s CallTerms: (notice, first call time, call price, redemption price)."""
+    return (notice, first_call, price, redemption)
 #: between two record times
 PERIOD = 180 * DAY
 #: from a record time to its payment time
@@ -280,6 +289,8 @@ def setup_payments(p: Platform, *, periods: Sequence[Period] | None = None, n: i
                    rules: Rules | None = None, holders: Mapping[str, int] | None = None,
                    tax_account: bool = True, claim_window: int = CLAIM_WINDOW,
                    call_notice: int = CALL_NOTICE, maturity: int | None = None,
+                   call: tuple[int, int, int, int] | None = None,
+                   tax_rates: Mapping[int, tuple[int, int]] = TAX_RATES,
                    payer: Signer | None = None, div_exp: int = DIV_EXP,
                    **terms: Any) -> Payments:
     """A fresh bond with a schedule (by default ``n`` periods, the first recorded 10 days from
@@ -294,10 +305,11 @@ def setup_payments(p: Platform, *, periods: Sequence[Period] | None = None, n: i
     terms.setdefault("maturityDate", maturity if maturity is not None else periods[-1].payment)
     bond = p.make_bond(rules or pay_rules(p), **terms)
     p.send(p.admin, bond.functions.setSchedule(as_tuples(periods), token.address, div_exp,
-                                               PAY_EXP, claim_window, call_notice))
+                                               PAY_EXP, claim_window,
+                                               call or call_terms(call_notice)))
     payer = payer or p.creator  # the factory's creator has no role on the bond: a clean agent
     p.send(p.admin, bond.functions.grantRole(PAYING_AGENT_ROLE, payer.address))
-    for category, (national, local) in TAX_RATES.items():
+    for category, (national, local) in tax_rates.items():
         p.send(p.admin, bond.functions.setTaxRates(category, national, local))
     tax = p["new3"].address
     if tax_account:

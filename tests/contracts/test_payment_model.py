@@ -691,7 +691,8 @@ def _setup(p: Platform) -> None:
     bond = p.make_bond(rules, issueVolume=ISSUE_VOLUME, maturityDate=maturity)
     f = bond.functions
     p.send(p.admin, f.setSchedule([(x.record, x.payment, x.coupon, x.principal) for x in periods],
-                                  token.address, DIV_EXP, PAY_EXP, CLAIM_WINDOW, 0))
+                                  token.address, DIV_EXP, PAY_EXP, CLAIM_WINDOW,
+                                  (0, 0, 1_000_000, 1_000_000)))
     for category, (national, local) in RATES.items():
         p.send(p.admin, f.setTaxRates(category, national, local))
     p.send(p.admin, f.setTaxAccount(TAX_ACCOUNT))

@@ -9,12 +9,14 @@ token: a holding of u units earns floor(u * 0.0031) JPY = that x 10^18 settlemen
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
 from munibond.exceptions import TransactionReverted
 
+from .conftest import investor_records
 from .helpers import (
     BOND_CLOSED,
     BOND_MATURED,
@@ -50,6 +52,7 @@ from .payment_helpers import (
     Payments,
     Period,
     as_tuples,
+    call_terms,
     deploy_token,
     expected,
     pay_rules,
@@ -113,13 +116,13 @@ def test_schedule_views_and_event(p: Platform) -> None:
     periods = schedule(p.chain.now() + 10 * DAY, 4)
     bond = p.make_bond(pay_rules(p), maturityDate=periods[-1].payment + 1)
     receipt = p.send(p.admin, bond.functions.setSchedule(
-        as_tuples(periods), token.address, DIV_EXP, PAY_EXP, CLAIM_WINDOW, CALL_NOTICE))
+        as_tuples(periods), token.address, DIV_EXP, PAY_EXP, CLAIM_WINDOW, call_terms()))
     (event,) = events(bond, receipt, "ScheduleSet")
     assert [(q["recordTime"], q["paymentTime"], q["couponPerUnit"], q["principalPerUnit"])
             for q in event["periods"]] == as_tuples(periods)
     assert (event["settlementToken"], event["divisorExponent"], event["payExponent"],
-            event["claimWindow"], event["callNotice"]) == (
-        token.address, DIV_EXP, PAY_EXP, CLAIM_WINDOW, CALL_NOTICE)
+            event["claimWindow"], tuple(event["callTerms"].values())) == (
+        token.address, DIV_EXP, PAY_EXP, CLAIM_WINDOW, call_terms())
     assert [tuple(q) for q in bond.functions.paymentSchedule().call()] == as_tuples(periods)
     assert bond.functions.paymentTerms().call() == [
         token.address, 4, 0, DIV_EXP, PAY_EXP, CLAIM_WINDOW, CALL_NOTICE]
@@ -149,7 +152,7 @@ def test_schedule_only_by_admin(p: Platform) -> None:
     bond = p.make_bond(pay_rules(p))
     for who in (p.stranger, p.issuer, p.agent):
         expect_revert(lambda who=who: p.send(who, bond.functions.setSchedule(
-            as_tuples(periods), token.address, DIV_EXP, PAY_EXP, CLAIM_WINDOW, CALL_NOTICE)),
+            as_tuples(periods), token.address, DIV_EXP, PAY_EXP, CLAIM_WINDOW, call_terms())),
             "AccessControlUnauthorizedAccount", who, ADMIN_ROLE)
 
 
@@ -192,7 +195,7 @@ def test_schedule_invalid(p: Platform, case: str) -> None:
     periods, tok, div_exp, pay_exp, window, index, reason = _invalid_cases(now, maturity)[case]
     settlement = p["outsider"].address if tok == "eoa" else token.address
     expect_revert(lambda: p.send(p.admin, bond.functions.setSchedule(
-        as_tuples(periods), settlement, div_exp, pay_exp, window, CALL_NOTICE)),
+        as_tuples(periods), settlement, div_exp, pay_exp, window, call_terms())),
         "InvalidSchedule", index, reason)
 
 
@@ -207,7 +210,8 @@ def test_schedule_boundaries(p: Platform) -> None:
     def set_schedule(first_record: int) -> Any:
         periods = [Period(first_record, first_record + DAY),
                    Period(maturity - DAY, maturity, 0, PAR)]
-        return bond.functions.setSchedule(as_tuples(periods), token.address, 77, 77, 1, 0)
+        return bond.functions.setSchedule(as_tuples(periods), token.address, 77, 77, 1,
+                                          call_terms(0, 0, 0))
 
     reverts_at(p, start, p.admin, set_schedule(start), "InvalidSchedule", 0,
                "record time not after the previous time")
@@ -222,14 +226,14 @@ def test_schedule_fixed_after_issue_and_replaced_before(p: Platform) -> None:
     # before the first mint the schedule may be replaced; a shorter one drops the extra periods
     short = schedule(p.chain.now() + 20 * DAY, 2)
     p.send(p.admin, pay.fn.setSchedule(as_tuples(short), pay.token.address, DIV_EXP, PAY_EXP,
-                                       CLAIM_WINDOW, CALL_NOTICE))
+                                       CLAIM_WINDOW, call_terms()))
     assert pay.fn.paymentTerms().call()[1] == 2
     assert [tuple(q) for q in pay.fn.paymentSchedule().call()] == as_tuples(short)
     view_reverts(p, pay.fn.periodInfo(2), "NoSuchPeriod", 2)
     assert pay.info(1)["isFinal"]
     p.mint(pay.bond, p["a1"], 1_000)
     expect_revert(lambda: p.send(p.admin, pay.fn.setSchedule(
-        as_tuples(short), pay.token.address, DIV_EXP, PAY_EXP, CLAIM_WINDOW, CALL_NOTICE)),
+        as_tuples(short), pay.token.address, DIV_EXP, PAY_EXP, CLAIM_WINDOW, call_terms())),
         "ScheduleFixedAfterIssue")
 
 
@@ -859,23 +863,32 @@ def test_recovery_after_the_final_record_only_to_an_unused_wallet(p: Platform) -
 
 def test_set_tax_rates(p: Platform) -> None:
     pay = standard(p)
-    assert pay.fn.taxRates(INDIVIDUAL).call() == [15_315, 5_000]
-    assert pay.fn.taxRates(CORPORATE_TAX).call() == [15_315, 0]
-    assert pay.fn.taxRates(EXEMPT).call() == [0, 0]
-    assert pay.fn.taxRates(10).call() == [0, 0]
+    assert pay.fn.taxRates(INDIVIDUAL).call() == [15_315, 5_000, True]
+    assert pay.fn.taxRates(CORPORATE_TAX).call() == [15_315, 0, True]
+    assert pay.fn.taxRates(EXEMPT).call() == [0, 0, True]  # exemption is explicit
+    assert pay.fn.taxRates(10).call() == [0, 0, False]  # never set
+    assert pay.fn.highestTaxRates().call() == [15_315, 5_000, True]
     for who in (p.stranger, p.issuer, pay.payer):
         expect_revert(lambda who=who: p.send(who, pay.fn.setTaxRates(1, 1, 1)),
                       "AccessControlUnauthorizedAccount", who, ADMIN_ROLE)
     expect_revert(lambda: p.send(p.admin, pay.fn.setTaxRates(11, 0, 0)), "InvalidTaxRates",
                   11, 0, 0)
-    expect_revert(lambda: p.send(p.admin, pay.fn.setTaxRates(1, 60_000, 40_001)),
-                  "InvalidTaxRates", 1, 60_000, 40_001)
-    receipt = p.send(p.admin, pay.fn.setTaxRates(10, 60_000, 40_000))
+    # the local part at most 32.767% (so national + local stays below 100%: 98.302% at most)
+    expect_revert(lambda: p.send(p.admin, pay.fn.setTaxRates(1, 0, 32_768)),
+                  "InvalidTaxRates", 1, 0, 32_768)
+    receipt = p.send(p.admin, pay.fn.setTaxRates(10, 65_535, 32_767))
+    assert pay.fn.taxRates(10).call() == [65_535, 32_767, True]
+    receipt = p.send(p.admin, pay.fn.setTaxRates(10, 70_000 - 5_000, 30_000))
+    # every change carries the old and the new rates
     assert events(pay.bond, receipt, "TaxRatesSet") == [
-        {"category": 10, "nationalRate": 60_000, "localRate": 40_000, "admin": p.admin.address}]
-    assert pay.fn.taxRates(10).call() == [60_000, 40_000]
+        {"category": 10, "oldNationalRate": 65_535, "oldLocalRate": 32_767, "wasSet": True,
+         "nationalRate": 65_000, "localRate": 30_000, "admin": p.admin.address}]
+    receipt = p.send(p.admin, pay.fn.setTaxRates(9, 1, 2))
+    assert events(pay.bond, receipt, "TaxRatesSet")[0]["wasSet"] is False
+    assert pay.fn.taxRates(10).call() == [65_000, 30_000, True]
+    assert pay.fn.highestTaxRates().call() == [65_000, 30_000, True]
     # a high category does not disturb the low ones, nor the settlement token
-    assert pay.fn.taxRates(INDIVIDUAL).call() == [15_315, 5_000]
+    assert pay.fn.taxRates(INDIVIDUAL).call() == [15_315, 5_000, True]
     assert pay.fn.paymentTerms().call()[0] == pay.token.address
 
 
@@ -885,10 +898,10 @@ def test_payable_period_keeps_its_tax_rates(p: Platform) -> None:
     receipt = p.send(p.admin, pay.fn.setTaxRates(INDIVIDUAL, 10_000, 3_000))
     assert [e["period"] for e in events(pay.bond, receipt, "PeriodTaxRatesFixed")] == [0]
     p.send(p.admin, pay.fn.setTaxRates(CORPORATE_TAX, 20_000, 0))
-    assert pay.fn.periodTaxRates(0, INDIVIDUAL).call() == [15_315, 5_000]
-    assert pay.fn.periodTaxRates(0, CORPORATE_TAX).call() == [15_315, 0]
-    assert pay.fn.periodTaxRates(1, INDIVIDUAL).call() == [10_000, 3_000]
-    assert pay.fn.periodTaxRates(1, CORPORATE_TAX).call() == [20_000, 0]
+    assert pay.fn.periodTaxRates(0, INDIVIDUAL).call() == [15_315, 5_000, True]
+    assert pay.fn.periodTaxRates(0, CORPORATE_TAX).call() == [15_315, 0, True]
+    assert pay.fn.periodTaxRates(1, INDIVIDUAL).call() == [10_000, 3_000, True]
+    assert pay.fn.periodTaxRates(1, CORPORATE_TAX).call() == [20_000, 0, True]
     # 100_000 x 0.31% = 310 JPY: old rates 47 + 15 (individual), 47 (corporate)
     receipt = pay.claim(p["a1"])
     assert pay.coupon_events(receipt)[0]["nationalTax"] == 47 * JPY
@@ -906,8 +919,8 @@ def test_payable_period_keeps_its_tax_rates(p: Platform) -> None:
     # changing again fixes period 1 at the second rates; period 0 keeps the first
     receipt = p.send(p.admin, pay.fn.setTaxRates(INDIVIDUAL, 1, 1))
     assert [e["period"] for e in events(pay.bond, receipt, "PeriodTaxRatesFixed")] == [1]
-    assert pay.fn.periodTaxRates(0, INDIVIDUAL).call() == [15_315, 5_000]
-    assert pay.fn.periodTaxRates(1, INDIVIDUAL).call() == [10_000, 3_000]
+    assert pay.fn.periodTaxRates(0, INDIVIDUAL).call() == [15_315, 5_000, True]
+    assert pay.fn.periodTaxRates(1, INDIVIDUAL).call() == [10_000, 3_000, True]
 
 
 def test_high_tax_category_rates_are_paid_and_kept(p: Platform) -> None:
@@ -918,8 +931,8 @@ def test_high_tax_category_rates_are_paid_and_kept(p: Platform) -> None:
     p.mint(pay.bond, p["new1"], 100_000)
     pay_period(pay, 0)
     p.send(p.admin, pay.fn.setTaxRates(5, 1, 1))
-    assert pay.fn.periodTaxRates(0, 5).call() == [10_000, 2_000]
-    assert pay.fn.periodTaxRates(1, 5).call() == [1, 1]
+    assert pay.fn.periodTaxRates(0, 5).call() == [10_000, 2_000, True]
+    assert pay.fn.periodTaxRates(1, 5).call() == [1, 1, True]
     receipt = pay.claim(p["new1"])
     # 310 JPY: 10% -> 31, 2% -> 6.2 -> 6
     (event,) = pay.coupon_events(receipt)
@@ -982,15 +995,57 @@ def test_remit_tax_needs_a_tax_account(p: Platform) -> None:
     assert pay.cash(pay.tax_account) == 6 * JPY
 
 
-def test_unknown_tax_category_is_refused(p: Platform) -> None:
-    pay = setup_payments(p, holders={"a1": 10_000})
+def test_unknown_tax_category_is_withheld_at_the_highest_rates(p: Platform) -> None:
+    """A category the bond has no rates for is never exempt: the highest rates apply."""
+    pay = setup_payments(p, holders={"a1": 100_000})
     p.register(p["new2"], Investor(77, taxCategory=11, kycValidUntil=p.t0 + 10 * 365 * DAY))
-    p.mint(pay.bond, p["new2"], 10_000)
+    p.register(p["new1"], Investor(78, taxCategory=7, kycValidUntil=p.t0 + 10 * 365 * DAY))
+    p.mint(pay.bond, p["new2"], 100_000)
+    p.mint(pay.bond, p["new1"], 100_000)
     pay_period(pay, 0)
-    expect_revert(lambda: pay.claim(p["new2"]), "UnknownTaxCategory", p["new2"], 11)
-    receipt = pay.pay_batch([p["new2"], p["a1"]])
-    assert [f[1] for f in pay.failures(receipt)] == ["UnknownTaxCategory"]
-    assert pay.entitlements(p["new2"]) == [(0, 10_000)]
+    receipt = pay.pay_batch([p["new2"], p["new1"], p["a1"]])
+    assert pay.failures(receipt) == []
+    # 310 JPY at 15.315% + 5% (individual, the highest): 47 + 15
+    taxes = [(e["nationalTax"], e["localTax"]) for e in pay.coupon_events(receipt)]
+    assert taxes == [(47 * JPY, 15 * JPY)] * 3
+
+
+def test_wallet_removed_from_the_registry_is_withheld_at_the_highest_rates(p: Platform) -> None:
+    """Withholding never fails open: a holder of record whom the registry no longer knows (its
+    record reads as category 0, exempt) is withheld at the bond's highest rates."""
+    pay = setup_payments(p, holders={"qii": 100_000, "a1": 100_000})
+    pay_period(pay, 0)
+    p.send(p.registrar, p.registry.functions.removeWallet(p["qii"].address))
+    receipt = pay.pay_batch([p["qii"], p["a1"]])
+    taxes = [(e["holder"], e["nationalTax"], e["localTax"]) for e in pay.coupon_events(receipt)]
+    assert taxes == [(p["qii"].address, 47 * JPY, 15 * JPY), (p["a1"].address, 47 * JPY, 15 * JPY)]
+
+
+def test_tax_category_at_payment_applies(p: Platform) -> None:
+    """Policy: the holder's category when paid applies, not the one at the record time
+    (withholding is the payer's duty at payment; the registry is the KYC agent's current word)."""
+    pay = setup_payments(p, holders={"a1": 100_000})
+    pay.to_record(0, 1)
+    # a1 (individual at the record time) becomes exempt before the payment: paid gross
+    p.register(p["a1"], dataclasses.replace(investor_records(p.t0)["a1"], taxCategory=EXEMPT))
+    pay.fund(0)
+    pay.to_payment(0)
+    (event,) = pay.coupon_events(pay.claim(p["a1"]))
+    assert (event["nationalTax"], event["localTax"], event["net"]) == (0, 0, 310 * JPY)
+
+
+def test_coupon_waits_when_the_bond_has_no_tax_rates(p: Platform) -> None:
+    pay = setup_payments(p, holders={"a1": 10_000}, tax_rates={})
+    assert pay.fn.highestTaxRates().call() == [0, 0, False]
+    pay_period(pay, 0)
+    expect_revert(lambda: pay.claim(p["a1"]), "TaxRatesNotSet", p["a1"], 1)
+    receipt = pay.pay_batch([p["a1"]])
+    assert [f[1] for f in pay.failures(receipt)] == ["TaxRatesNotSet"]
+    assert pay.entitlements(p["a1"]) == [(0, 10_000)]
+    p.send(p.admin, pay.fn.setTaxRates(EXEMPT, 0, 0))
+    # a1's category (individual) has no rates: the highest set (exempt, 0%) applies
+    (event,) = pay.coupon_events(pay.claim(p["a1"]))
+    assert event["net"] == 31 * JPY
 
 
 # =============================================================================================
@@ -1267,8 +1322,8 @@ def test_call_refusals(p: Platform) -> None:
     for who in (p.stranger, p.admin, pay.payer):
         expect_revert(lambda who=who: p.send(who, pay.fn.announceCall(2, CALL_PRICE)),
                       "AccessControlUnauthorizedAccount", who, ISSUER_ROLE)
-    expect_revert(lambda: p.send(p.issuer, pay.fn.announceCall(2, 0)), "InvalidSchedule", 2,
-                  "call price must be positive")
+    expect_revert(lambda: p.send(p.issuer, pay.fn.announceCall(2, 0)), "CallPriceBelowTerms", 0,
+                  CALL_PRICE)
     # a recorded period, the final one: not callable
     expect_revert(lambda: p.send(p.issuer, pay.fn.announceCall(0, CALL_PRICE)),
                   "CallNoticeTooShort", 0)
