@@ -46,7 +46,7 @@ class Restriction:
 
 SUCCESS: Final = 0
 #: The highest code a bond returns.
-MAX_CODE: Final = 22
+MAX_CODE: Final = 23
 #: What the contract says for a code it does not know.
 UNKNOWN_MESSAGE: Final = "Unknown restriction code"
 
@@ -100,6 +100,9 @@ _TABLE: Final = (
      "check the recipient address: it may not be the zero address or the bond itself"),
     (22, "ISSUE_VOLUME_EXCEEDED", "Mint would exceed the issue volume",
      "allot less: the total issued may not exceed the bond's issue volume"),
+    (23, "NO_PAYMENT_SCHEDULE", "The bond pays coupons but has no payment schedule yet",
+     "write the payment schedule first: re-run `munibond deploy` with the term sheet (it sets "
+     "the schedule, or completes a half-made bond from a corrected term sheet)"),
 )
 
 #: code -> :class:`Restriction`, for every code a bond can return.
