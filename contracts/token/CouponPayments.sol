@@ -179,6 +179,7 @@ abstract contract CouponPayments is BondLedger {
         uint256 cursor = uint8(acct >> CURSOR_SHIFT);
         uint256 held = acct >> HELD_SHIFT;
         // the record time of period `cursor`, when a period word read already told it (else 0)
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         uint256 nextRecord;
         if (open && held != 0) {
             uint256 w = _periods[cursor - 1];
@@ -244,11 +245,14 @@ abstract contract CouponPayments is BondLedger {
         ++pay.paid;
         (uint256 coupon, uint256 principal) = CM.amounts(w, units);
         uint256 unit = CM.payUnit(w);
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         uint256 taxN;
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         uint256 taxL;
         if (coupon != 0) {
             uint256 rates = _ratesFor(pay, cfg, p, w);
             taxN = coupon * uint16(rates) / CM.RATE_SCALE;
+            // slither-disable-next-line divide-before-multiply -- intended: tax floored in rounding units, then scaled
             taxL = coupon * uint16(rates >> 16) / CM.RATE_SCALE;
             emit CouponPaid(pay.holder, p, coupon * unit, taxN * unit, taxL * unit, (coupon - taxN - taxL) * unit);
         }
