@@ -8,13 +8,16 @@
 #   make check-artifacts  recompile in a temporary folder; fail unless the committed artifacts are
 #                         reproduced byte for byte
 #   make lint             ruff, mypy --strict, solhint
-#   make test             lint + check-artifacts + pytest
+#   make slither          .venv-slither (slither-analyzer), scripts/slither.sh: fails on any High
+#                         or Medium finding, and on an ERC-20 non-conformance of BondToken
+#                         (slither-check-erc); see docs/static-analysis.md
+#   make test             lint + slither + check-artifacts + pytest
 #   make demo / bench     scripts/demo.py / bench/gas.py
 #   make bench-scale      bench/coupon_scale.py: one coupon pushed to 10,000 holders, the payer
 #                         killed half way and re-run (a few minutes; not part of CI)
 #   make brownie          .venv-brownie (eth-brownie), brownie compile, deploy on its anvil
 #   make clean            caches and generated files (keeps the venvs, node_modules, artifacts)
-#   make distclean        clean + the venvs and node_modules
+#   make distclean        clean + the venvs (.venv, .venv-brownie, .venv-slither) and node_modules
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -30,13 +33,17 @@ BROWNIE_VERSION := 1.22.2
 BROWNIE_VENV := .venv-brownie
 BROWNIE := $(BROWNIE_VENV)/bin/brownie
 BROWNIE_STAMP := $(BROWNIE_VENV)/.munibond-installed
+SLITHER_VERSION := 0.11.6
+SLITHER_VENV := .venv-slither
+SLITHER_STAMP := $(SLITHER_VENV)/.munibond-installed
 # brownie finds solc 0.8.37 through SOLCX_BINARY_PATH (.solc/solc-v0.8.37, written by
 # scripts/brownie-setup.sh) and launches the development network's `anvil` from PATH
 BROWNIE_ENV := PATH="$(CURDIR)/node_modules/.bin:$$PATH" SOLCX_BINARY_PATH="$(CURDIR)/.solc"
 
 SOLHINT := node_modules/.bin/solhint --disc --noPoster --config .solhint.json
 
-.PHONY: venv node_modules build check-artifacts lint test demo bench bench-scale brownie clean distclean
+.PHONY: venv node_modules build check-artifacts lint slither test demo bench bench-scale brownie \
+  clean distclean
 
 # -- environments ------------------------------------------------------------------------------
 
@@ -68,7 +75,18 @@ lint: venv node_modules
 	$(VENV)/bin/mypy
 	$(SOLHINT) 'contracts/**/*.sol'
 
-test: lint check-artifacts
+# slither in its own environment (its dependencies stay out of .venv); it uses the compiler and
+# settings of `munibond build` through .venv's munibond
+$(SLITHER_STAMP): Makefile
+	test -x $(SLITHER_VENV)/bin/python || $(PYTHON) -m venv $(SLITHER_VENV)
+	$(SLITHER_VENV)/bin/pip install --quiet --disable-pip-version-check \
+	  slither-analyzer==$(SLITHER_VERSION)
+	touch $@
+
+slither: $(SLITHER_STAMP) venv node_modules
+	scripts/slither.sh
+
+test: lint slither check-artifacts
 	$(VENV)/bin/pytest -q
 
 demo: build
@@ -111,4 +129,4 @@ clean:
 	  -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
 
 distclean: clean
-	rm -rf $(VENV) $(BROWNIE_VENV) node_modules *.egg-info
+	rm -rf $(VENV) $(BROWNIE_VENV) $(SLITHER_VENV) node_modules *.egg-info

@@ -67,6 +67,7 @@ abstract contract InvestorRegistry is AccessControlUpgradeable, IInvestorRegistr
             let rb := sload(keccak256(0, 0x40))
             mstore(0, ra)
             mstore(0x20, rb)
+            // slither-disable-next-line incorrect-return -- intended: the fallback answers with raw return data
             return(0, 0x40)
         }
     }
@@ -77,6 +78,7 @@ abstract contract InvestorRegistry is AccessControlUpgradeable, IInvestorRegistr
             mstore(0x20, REGISTRY_STORAGE)
             mstore(0, calldataload(0))
             mstore(0, sload(keccak256(0, 0x40)))
+            // slither-disable-next-line incorrect-return -- intended: the fallback answers with raw return data
             return(0, 0x20)
         }
     }

@@ -688,12 +688,14 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
         uint256 mask = acct & ACCOUNT_ARREARS != 0 ? _arrearsMask[holder] : 0;
         uint256 held = acct >> HELD_SHIFT;
         uint256 balance = acct & BALANCE_MASK;
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         uint256 count;
         for (uint256 m = mask; m != 0; m &= m - 1) ++count;
         if (held != 0) ++count;
         if (balance != 0 && recorded > cursor) count += recorded - cursor;
         periods = new uint256[](count);
         units = new uint256[](count);
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         uint256 k;
         for (uint256 p; mask >> p != 0; ++p) {
             if ((mask >> p) & 1 == 0) continue;

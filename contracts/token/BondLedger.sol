@@ -21,6 +21,7 @@ abstract contract BondLedger is TransferRestrictions {
         uint256 state0 = _state;
         uint256 advanced = _advance(state0);
         if (advanced != state0) _state = advanced;
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         Ctx memory c;
         c.from = from;
         c.to = to;

@@ -80,13 +80,16 @@ abstract contract BondStorage {
     /// @dev packed bond state (see above)
     uint256 internal _state;
     /// @dev packed account words (see above)
+    // slither-disable-next-line uninitialized-state -- shared storage, written by another module via delegatecall
     mapping(address wallet => uint256 account) internal _accounts;
     mapping(address owner => mapping(address spender => uint256 amount)) internal _allowances;
     /// @dev units held per investor (all wallets), kept only when the rules say perInvestor
     mapping(uint64 investorId => uint256 units) internal _investorUnits;
     /// @dev the rules after an amendment (before one, they are read from the clone's immutable args)
+    // slither-disable-next-line uninitialized-state -- shared storage, written by another module via delegatecall
     uint256[7] internal _amendedRules;
     /// @dev maximum total supply in token units (a term; kept here because mints read it)
+    // slither-disable-next-line uninitialized-state -- shared storage, written by another module via delegatecall
     uint256 internal _issueVolumeUnits;
     /// @dev the investor a wallet's units are counted under while it holds any (perInvestor
     /// rules only): fixed when the wallet first receives units, so that a later change of the
@@ -98,6 +101,7 @@ abstract contract BondStorage {
     mapping(uint256 period => uint256 word) internal _periods;
     /// @dev what was paid per period, in rounding units: coupon gross 0-63, national tax 64-127,
     /// local tax 128-191, principal 192-255
+    // slither-disable-next-line uninitialized-state -- shared storage, written by another module via delegatecall
     mapping(uint256 period => uint256 word) internal _periodPaid;
     /// @dev funding per period: funded settlement units 0-127, units outstanding at the record
     /// time 128-231 (kept once the supply changes after the record time)
@@ -105,11 +109,14 @@ abstract contract BondStorage {
     /// @dev after payment: tax remitted 0-127 and unclaimed funds returned 128-255 (settlement units)
     mapping(uint256 period => uint256 word) internal _periodClosed;
     /// @dev tax rates a period keeps once payable, when the rates changed after it became payable
+    // slither-disable-next-line uninitialized-state -- shared storage, written by another module via delegatecall
     mapping(uint256 period => uint256[2] rates) internal _periodTaxRates;
     /// @dev settlement token 0-159, withholding rates of tax categories 0-2 (32 bits each from 160;
     /// see {CouponMath-RATE_SET}: a lane with its flag clear is a category the bond has no rates for)
+    // slither-disable-next-line uninitialized-state -- shared storage, written by another module via delegatecall
     uint256 internal _payConfig;
     /// @dev withholding rates of tax categories 3-10 (32 bits each)
+    // slither-disable-next-line uninitialized-state -- shared storage, written by another module via delegatecall
     uint256 internal _taxRatesHigh;
     /// @dev period count 0-7, supply-snapshot cursor 8-15, claim window 16-55, call notice 56-95,
     /// funded bound 96-103 (1 + the highest period ever funded), first call time 104-143, call

@@ -82,6 +82,7 @@ contract BondToken is InvestorRegistry, TwoStepAdmin, BondERC20, CouponPayments,
     /// @param value amount in token units
     /// @return the restriction code
     function detectTransferRestriction(address from, address to, uint256 value) external view returns (uint8) {
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         Ctx memory c;
         c.from = from;
         c.to = to;

@@ -183,6 +183,7 @@ abstract contract CouponPayments is BondLedger {
         uint256 cursor = uint8(acct >> CURSOR_SHIFT);
         uint256 held = acct >> HELD_SHIFT;
         // the record time of period `cursor`, when a period word read already told it (else 0)
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         uint256 nextRecord;
         if (open && held != 0) {
             uint256 w = _periods[cursor - 1];
@@ -248,11 +249,14 @@ abstract contract CouponPayments is BondLedger {
         ++pay.paid;
         (uint256 coupon, uint256 principal) = CM.amounts(w, units);
         uint256 unit = CM.payUnit(w);
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         uint256 taxN;
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         uint256 taxL;
         if (coupon != 0) {
             (uint256 rateN, uint256 rateL) = CM.splitRates(_ratesFor(pay, cfg, p, w));
             taxN = coupon * rateN / CM.RATE_SCALE;
+            // slither-disable-next-line divide-before-multiply -- intended: tax floored in rounding units, then scaled
             taxL = coupon * rateL / CM.RATE_SCALE;
             emit CouponPaid(pay.holder, p, coupon * unit, taxN * unit, taxL * unit, (coupon - taxN - taxL) * unit);
         }

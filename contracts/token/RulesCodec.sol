@@ -32,7 +32,9 @@ library RulesCodec {
         }
         if (r.countryMode > 2) revert InvalidRules("countryMode must be 0, 1 or 2");
         words[0] = uint256(r.tradingUnit) | (uint256(r.maxBalance) << 128);
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         uint256 regionCount;
+        // slither-disable-next-line uninitialized-local -- zero is the intended initial value
         uint256 w6;
         for (uint256 i; i < 8; ++i) {
             uint32 region = r.regions[i];
