@@ -275,7 +275,7 @@ contract BondCoupons is CouponEntitlement, AccessControlUpgradeable {
     function minCallPrincipal(uint256 period) public view returns (uint256) {
         _period(period);
         uint256 t = _payTerms;
-        uint256 remaining;
+        uint256 remaining = 0;
         for (uint256 p = period; p < uint8(t); ++p) {
             remaining += CM.principalPerUnit(_periods[p]);
         }

@@ -103,7 +103,7 @@ library CouponMath {
     /// @dev the lane with the highest total rate among the categories that have rates in the two
     /// rate words (`low`: categories 0-2 from bit 160; `high`: 3-10); 0 when none has rates
     function highestRates(uint256 low, uint256 high) internal pure returns (uint256 best) {
-        uint256 bestTotal;
+        uint256 bestTotal = 0;
         for (uint256 c; c <= MAX_CATEGORY; ++c) {
             uint256 lane = uint32((c < LOW_CATEGORIES ? low : high) >> rateShift(c));
             if (lane & RATE_SET == 0) continue;

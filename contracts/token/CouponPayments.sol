@@ -280,7 +280,7 @@ abstract contract CouponPayments is BondLedger {
             pay.category = category;
         }
         uint256 low = cfg;
-        uint256 high;
+        uint256 high = 0;
         if (w & CM.TAX_FIXED != 0) (low, high) = (_periodTaxRates[p][0], _periodTaxRates[p][1]);
         --category;
         uint256 lane;
