@@ -14,6 +14,7 @@ from munibond.cli.options import (
     ADDRESS,
     AMOUNT,
     BOND,
+    Command,
     connection_options,
     signer_options,
     state_of,
@@ -60,7 +61,7 @@ def _account_line(state: State, bond: Bond, wallet: str) -> None:
 
 # --- allot -----------------------------------------------------------------------------------
 
-@click.command("allot")
+@click.command("allot", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("csv_file", metavar="CSV", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True,
@@ -161,7 +162,7 @@ def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_r
 
 # --- transfers -------------------------------------------------------------------------------
 
-@click.command("transfer")
+@click.command("transfer", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("amount", type=AMOUNT)
 @click.option("--to", "recipient", type=ADDRESS, required=True, help="The receiving wallet.")
@@ -185,7 +186,7 @@ def transfer(ctx: click.Context, bond_ref: str, amount: Decimal, recipient: str)
               f"{recipient}: {_tx(receipt)}; signer {state.signed_by}")
 
 
-@click.command("check")
+@click.command("check", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("amount", type=AMOUNT)
 @click.option("--from", "sender", type=ADDRESS, required=True, help="The sending wallet.")
@@ -209,7 +210,7 @@ def check(ctx: click.Context, bond_ref: str, amount: Decimal, sender: str,
         ctx.exit(3)
 
 
-@click.command("force-transfer")
+@click.command("force-transfer", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("amount", type=AMOUNT)
 @click.option("--from", "sender", type=ADDRESS, required=True, help="The wallet to take from.")
@@ -235,7 +236,7 @@ def force_transfer(ctx: click.Context, bond_ref: str, amount: Decimal, sender: s
               f"{recipient}, reason {why!r}: {_tx(receipt)}; signer {state.signed_by}")
 
 
-@click.command("recover")
+@click.command("recover", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.option("--lost", type=ADDRESS, required=True, help="The lost wallet.")
 @click.option("--new", "new", type=ADDRESS, required=True,
@@ -271,7 +272,7 @@ def _pause(ctx: click.Context, bond_ref: str, paused: bool) -> None:
     state.say(f"bond {bond.code} is now {word}: {_tx(receipt)}; signer {state.signed_by}")
 
 
-@click.command("pause")
+@click.command("pause", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @connection_options()
 @signer_options()
@@ -281,7 +282,7 @@ def pause(ctx: click.Context, bond_ref: str) -> None:
     _pause(ctx, bond_ref, True)
 
 
-@click.command("unpause")
+@click.command("unpause", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @connection_options()
 @signer_options()
@@ -291,7 +292,7 @@ def unpause(ctx: click.Context, bond_ref: str) -> None:
     _pause(ctx, bond_ref, False)
 
 
-@click.command("freeze")
+@click.command("freeze", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("wallet", type=ADDRESS)
 @click.option("--amount", type=AMOUNT, default=None,

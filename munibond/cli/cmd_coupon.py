@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from munibond.cli.options import state_of, verbose_option
+from munibond.cli.options import Group, state_of, verbose_option
 
 if TYPE_CHECKING:
     from munibond.schedule import CouponPeriod, CouponSchedule
@@ -210,7 +210,7 @@ def _csv_text(schedule: CouponSchedule) -> str:
     return buffer.getvalue()
 
 
-@click.group("coupon")
+@click.group("coupon", cls=Group)
 def coupon() -> None:
     """A bond's coupons: the schedule a term sheet gives, funding, payments (claim and push),
     withholding tax and its remittance, unclaimed funds."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from munibond.cli.options import connection_options, signer_options, state_of
+from munibond.cli.options import Command, connection_options, signer_options, state_of
 
 if TYPE_CHECKING:
     from munibond.bond import Bond
@@ -47,7 +47,7 @@ def _publish_documents(state: State, bond: Bond, sheet: TermSheet) -> str:
             f"({len(outcome.published)} transaction(s)){note}")
 
 
-@click.command("deploy")
+@click.command("deploy", cls=Command)
 @click.argument("term_sheet", metavar="TERMSHEET",
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--settlement", default="auto", show_default=True, metavar="auto|none|ADDRESS",

@@ -12,6 +12,7 @@ import click
 from munibond.cli.options import (
     ADDRESS,
     DAY,
+    Group,
     connection_options,
     signer_options,
     state_of,
@@ -27,7 +28,7 @@ __all__ = ["investors"]
 DEFAULT_CHUNK = 50
 
 
-@click.group("investors")
+@click.group("investors", cls=Group)
 def investors() -> None:
     """Register investor wallets (KYC) in the platform's registry, and look them up."""
 

@@ -16,7 +16,6 @@ import contextlib
 import csv
 import io
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +29,8 @@ from munibond.cli.options import (
     ADDRESS,
     AMOUNT,
     BOND,
+    Command,
+    Group,
     connection_options,
     signer_options,
     state_of,
@@ -668,7 +669,7 @@ def _period_action(func: Callable[..., Any]) -> Callable[..., Any]:
                                        type=click.IntRange(min=1))(func))
 
 
-@click.command("fund")
+@click.command("fund", cls=Command)
 @_period_action
 @click.option("--amount", type=AMOUNT, default=None,
               help="The amount to fund, in the settlement currency: must be exactly what the "
@@ -688,7 +689,7 @@ def fund(ctx: click.Context, bond_ref: str, number: int, amount: Decimal | None,
     _fund(ctx, view, period.index, amount, token)
 
 
-@click.command("pay")
+@click.command("pay", cls=Command)
 @_pay_options
 def pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holders: bool,
         chunk_size: int, report_file: Path | None) -> None:
@@ -703,7 +704,7 @@ def pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holder
     _pay(ctx, bond_ref, holders_file, all_holders, chunk_size, report_file, redemption=False)
 
 
-@click.command("claim")
+@click.command("claim", cls=Command)
 @_bond_action
 def claim(ctx: click.Context, bond_ref: str) -> None:
     """Claim everything BOND owes the signer (a holder) and is payable now.
@@ -982,7 +983,7 @@ def _reconcile(view: _View, p: PaymentPeriod) -> bool:
     return not rows
 
 
-@click.command("status")
+@click.command("status", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("number", metavar="[PERIOD]", type=click.IntRange(min=1), required=False)
 @click.option("--holder", type=ADDRESS, default=None,
@@ -1017,7 +1018,7 @@ def status(ctx: click.Context, bond_ref: str, number: int | None, holder: str | 
                         f"time with `munibond coupon status {view.code} {number} --reconcile`")
 
 
-@click.command("remit-tax")
+@click.command("remit-tax", cls=Command)
 @_period_action
 def remit_tax(ctx: click.Context, bond_ref: str, number: int) -> None:
     """Send the tax withheld from PERIOD's coupons, not yet remitted, to BOND's tax account
@@ -1045,7 +1046,7 @@ def remit_tax(ctx: click.Context, bond_ref: str, number: int) -> None:
               f"transaction {_tx(receipt)}; signer {state.signed_by}")
 
 
-@click.command("return-unclaimed")
+@click.command("return-unclaimed", cls=Command)
 @_period_action
 @click.option("--to", "recipient", type=ADDRESS, required=True,
               help="Where the unclaimed funds go (the issuer's account).")
@@ -1073,7 +1074,7 @@ def return_unclaimed(ctx: click.Context, bond_ref: str, number: int, recipient: 
               f"{_tx(receipt)}; signer {state.signed_by}")
 
 
-@click.command("report-shortfall")
+@click.command("report-shortfall", cls=Command)
 @_period_action
 def report_shortfall(ctx: click.Context, bond_ref: str, number: int) -> None:
     """Record on chain (event FundingShortfall) that PERIOD of BOND is due and not fully
@@ -1088,9 +1089,6 @@ def report_shortfall(ctx: click.Context, bond_ref: str, number: int) -> None:
               f"chain: required {view.money(status.required)}, funded "
               f"{view.money(status.funded)}, shortfall {view.money(status.shortfall)}, due since "
               f"{instant(p.payment_time)}: transaction {_tx(receipt)}; signer {state.signed_by}")
-
-
-_PERCENT = re.compile(r"\s*[0-9]+(\.[0-9]+)?\s*%?\s*")
 
 
 def _category(text: str) -> int:
@@ -1113,16 +1111,13 @@ def _rate(text: str, what: str) -> int:
     from munibond.exceptions import AmountError
     from munibond.payments import percent_to_rate
 
-    if not _PERCENT.fullmatch(text):
-        raise click.BadParameter(f"{what} {text!r} is not a percentage (e.g. 15.315%)",
-                                 param_hint="'--set'")
     try:
         return percent_to_rate(text, what)
     except AmountError as error:
         raise click.BadParameter(str(error), param_hint="'--set'") from None
 
 
-@click.command("tax-rates")
+@click.command("tax-rates", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.option("--set", "new_rates", nargs=3, type=str, default=None,
               metavar="CATEGORY NATIONAL% LOCAL%",
@@ -1193,7 +1188,7 @@ COUPON_COMMANDS = (fund, pay, claim, status, remit_tax, return_unclaimed, report
 
 # --- redeem ----------------------------------------------------------------------------------
 
-@click.group("redeem")
+@click.group("redeem", cls=Group)
 def redeem() -> None:
     """A bond's principal: fund and pay the redemption at maturity, holders' redemption
     claims, and the issuer's call."""
@@ -1239,9 +1234,14 @@ def redeem_call(ctx: click.Context, bond_ref: str, number: int, price: str) -> N
     """Call BOND (issuer): PERIOD becomes the final redemption at --price percent of the
     outstanding face, paid at its payment time; later periods are cancelled. Announced at least
     the call notice before the period's payment time, and before its record time."""
-    if not _PERCENT.fullmatch(price) or Decimal(price.strip().rstrip("%").strip()) <= 0:
-        raise click.BadParameter(f"{price!r} is not a positive percentage (e.g. 101%)",
-                                 param_hint="'--price'")
+    from munibond.exceptions import AmountError
+    from munibond.units import parse_decimal
+
+    percent = price.strip()[:-1] if price.strip().endswith("%") else price
+    try:
+        parse_decimal(percent, what="call price (percent)", positive=True)
+    except AmountError as error:
+        raise click.BadParameter(f"{error} (e.g. 101%)", param_hint="'--price'") from None
     view = _open(ctx, bond_ref, redemption=True)
     p = view.period(number)
     state = view.state

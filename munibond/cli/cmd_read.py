@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from munibond.cli.options import BOND, INSTANT, connection_options, state_of
+from munibond.cli.options import BOND, INSTANT, Command, connection_options, state_of
 from munibond.cli.output import bond_summary, face, fields_table, instant, table, yes_no
 
 if TYPE_CHECKING:
@@ -29,17 +29,19 @@ def _share(units: int, total: int) -> Decimal:
 
 
 def _csv_text(register: list[Holding], total: int) -> str:
+    from munibond.units import amount_text
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["wallet", "investor_id", "balance", "frozen", "wallet_frozen",
                      "share_of_supply"])
     for h in register:
-        writer.writerow([h.wallet, h.investor_id, str(h.balance), str(h.frozen),
+        writer.writerow([h.wallet, h.investor_id, amount_text(h.balance), amount_text(h.frozen),
                          "true" if h.wallet_frozen else "false", str(_share(h.units, total))])
     return buffer.getvalue()
 
 
-@click.command("holders")
+@click.command("holders", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.option("--at", "when", type=INSTANT, default=None,
               help="The register as it stood at this date (00:00 UTC) or ISO date and time "
@@ -113,7 +115,7 @@ def _payment_rows(bond: Any, now: datetime) -> list[tuple[str, str]]:
     return rows
 
 
-@click.command("status")
+@click.command("status", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @connection_options()
 @click.pass_context
