@@ -75,6 +75,8 @@ __all__ = [
     "PeriodStatus",
     "Redemption",
     "TaxRates",
+    "parse_percent",
+    "percent_to_rate",
 ]
 
 #: Withholding rates are integers in units of 0.001% on chain (20.315% = 20315).
@@ -317,9 +319,21 @@ def _without_percent(value: Decimal | str | int) -> Decimal | str | int:
     return value
 
 
+def parse_percent(value: Decimal | str | int, what: str, *, positive: bool = False) -> Decimal:
+    """A percentage (``"15.315%"``, ``"15.315"``) read by the one amount grammar."""
+    try:
+        return parse_decimal(_without_percent(value), what=f"{what} (percent)",
+                             positive=positive)
+    except AmountError as error:
+        if "is not a number" in str(error):
+            kind = "positive percentage" if positive else "percentage"
+            raise AmountError(f"{what}: {value!r} is not a {kind} (e.g. 15.315%)") from None
+        raise
+
+
 def percent_to_rate(value: Decimal | str | int, what: str) -> int:
     """A withholding rate in percent (``"15.315"``) as the contract's integer (15315)."""
-    percent = parse_decimal(_without_percent(value), what=f"{what} (percent)")
+    percent = parse_percent(value, what)
     if percent > 100:
         raise AmountError(f"{what}: {value!r} must be between 0% and 100%")
     scaled = percent / RATE_UNIT
@@ -785,8 +799,7 @@ class Redemption(_Payments):
         terms = self.terms()
         target = self.period(period, terms=terms)
         final = self.period(terms.period_count - 1, terms=terms)
-        price = parse_decimal(_without_percent(price_percent), what="call price (percent)",
-                              positive=True)
+        price = parse_percent(price_percent, "call price", positive=True)
         redemption_bps = int(self.bond.terms().redemption_price_bps)
         # the final period pays the outstanding face x the redemption price: outstanding face per
         # unit of original face (scaled) = final principal / redemption price

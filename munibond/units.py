@@ -105,7 +105,7 @@ def _text_problem(text: str, what: str, original: str, *, positive: bool) -> str
                 f"{text[1:].strip()!r}")
     if text.lower().lstrip("+-") in _NOT_FINITE:
         return f"{what}: {shown} is not a finite number; expected {AMOUNT_GRAMMAR}"
-    if any(ch.isspace() for ch in text):
+    if any(ch.isspace() for ch in text) and _AMOUNT_RE.fullmatch("".join(text.split())):
         return (f"{what}: {shown} contains whitespace; write the amount as one run of digits, "
                 f"e.g. {''.join(text.split())!r}")
     for separator, name in ((",", "a comma"), ("_", "an underscore"), ("'", "an apostrophe")):

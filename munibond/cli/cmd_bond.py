@@ -40,9 +40,17 @@ def _tx(receipt: Any) -> str:
 
 
 def _units(bond: Bond, amount: Decimal) -> int:
-    """Check ``amount`` against the bond's trading unit before anything else (the error names
-    the unit)."""
-    return bond.to_units(amount)
+    """Check ``amount`` against the bond's trading unit before anything else: an amount off it
+    is refused by the bond's rules (restriction code 16, exit code 3), naming the unit."""
+    from munibond.exceptions import AmountError
+    from munibond.restrictions import restriction
+
+    try:
+        return bond.to_units(amount)
+    except AmountError as error:
+        found = restriction(16)
+        raise Refused(f"refused by the bond's rules, restriction code 16 ({found.name}): "
+                      f"{error}; the transaction was not sent") from None
 
 
 def _reason(value: str, option: str = "'--reason'") -> str:
@@ -92,9 +100,11 @@ def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_r
     currency = terms.currency_code
     for line in lines:
         try:
-            _units(bond, line.amount)
+            bond.to_units(line.amount)
         except AmountError as error:
-            raise InputFileError(str(csv_file), line.line, f"column 'amount': {error}") from None
+            # off the trading unit: refused by the bond's rules (exit code 3), naming the line
+            raise Refused(str(InputFileError(str(csv_file), line.line,
+                                             f"column 'amount': {error}"))) from None
     if not dry_run:
         bond.require_role(ISSUER_ROLE, state.signer.address)
 
@@ -200,9 +210,18 @@ def check(ctx: click.Context, bond_ref: str, amount: Decimal, sender: str,
     Prints the ERC-1404 restriction code and its message (and, when refused, what to do).
     Exit code 0 when allowed, 3 when refused. Sends nothing.
     """
+    from munibond.exceptions import AmountError
+    from munibond.restrictions import restriction
+
     state = state_of(ctx)
     bond = state.bond(bond_ref).bond
-    _units(bond, amount)
+    try:
+        bond.to_units(amount)
+    except AmountError as error:  # the bond's code 16, with the unit and the nearest amounts
+        found = restriction(16)
+        state.say(f"code 16 ({found.name}): {error}")
+        state.say(f"what to do: {found.hint}")
+        ctx.exit(3)
     verdict = bond.check_transfer(sender, recipient, amount)
     state.say(f"code {verdict.code} ({verdict.name}): {verdict.message}")
     if not verdict.ok:

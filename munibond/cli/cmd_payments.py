@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
+from munibond.cli.errors import Unpaid
 from munibond.cli.options import (
     ADDRESS,
     AMOUNT,
@@ -297,7 +298,20 @@ def _explained(view: _View) -> Iterator[None]:
         message = _explain(view, error)
         if message is None:
             raise
+        if _unpaid(view, error):
+            raise Unpaid(message + _sent(error)) from error.__cause__
         raise PaymentRefused(message + _sent(error)) from error.__cause__
+
+
+def _unpaid(view: _View, error: ContractRevert) -> bool:
+    """Whether a contract error means a payment that is due could not be made (exit code 4): a
+    due period not funded, a payee the settlement token refused."""
+    if error.error in ("PeriodNotFunded", "SettlementTransferFailed"):
+        return True
+    if error.error == "RedemptionNotDue":
+        final = view.payments.final_period()
+        return view.now() >= final.payment_time.timestamp() and not final.funded
+    return False
 
 
 def _require_funder(view: _View, account: str) -> None:
@@ -443,9 +457,10 @@ def _settlement_balance(view: _View, account: str) -> int:
     return int(token.functions.balanceOf(account).call())
 
 
-def _blocker(view: _View, periods: Sequence[PaymentPeriod]) -> str | None:
-    """Why nothing of ``periods`` can be paid now, or None when one is payable (or closed, which
-    a payment settles as lapsed)."""
+def _blocker(view: _View, periods: Sequence[PaymentPeriod]) -> tuple[str, bool] | None:
+    """Why nothing of ``periods`` can be paid now, and whether that is a due period not funded
+    (True) rather than nothing due yet (False); None when one is payable (or closed, which a
+    payment settles as lapsed)."""
     now = view.now()
     code = view.code
     recorded = [p for p in periods if now >= p.record_time.timestamp()]
@@ -453,7 +468,8 @@ def _blocker(view: _View, periods: Sequence[PaymentPeriod]) -> str | None:
         first = periods[0]
         return (f"nothing payable yet: no record time of {code} has passed; "
                 f"{view.label(first.index)} is recorded at {instant(first.record_time)} and "
-                f"paid from {instant(first.payment_time)} (the chain's time is {_at(now)})")
+                f"paid from {instant(first.payment_time)} (the chain's time is {_at(now)})",
+                False)
     for p in recorded:
         if p.swept or (p.funded and now >= p.payment_time.timestamp()):
             return None
@@ -461,17 +477,17 @@ def _blocker(view: _View, periods: Sequence[PaymentPeriod]) -> str | None:
     if now < first.payment_time.timestamp():
         return (f"nothing payable yet: {view.label(first.index)} of {code} is paid from "
                 f"{instant(first.payment_time)} (its payment time; the chain's time is "
-                f"{_at(now)})")
+                f"{_at(now)})", False)
     status = view.payments.funding(first.index)
     return (f"{view.label(first.index)} of {code} is due but not funded (required "
             f"{view.money(status.required)}, funded {view.money(status.funded)}, shortfall "
             f"{view.money(status.shortfall)}): the paying agent funds it with `munibond coupon "
-            f"fund {code} {first.index + 1}`")
+            f"fund {code} {first.index + 1}`", True)
 
 
-def _held_back(view: _View) -> str | None:
+def _held_back(view: _View) -> tuple[str, bool] | None:
     """The first period recorded that is not payable (periods are paid in order, so it holds
-    back the later ones), or None."""
+    back the later ones), and whether it is due (and so not funded), or None."""
     now = view.now()
     for p in view.schedule():
         if now < p.record_time.timestamp():
@@ -479,9 +495,12 @@ def _held_back(view: _View) -> str | None:
         if p.swept or (p.funded and now >= p.payment_time.timestamp()):
             continue
         if now < p.payment_time.timestamp():
-            return f"{view.label(p.index)} is paid from {instant(p.payment_time)}"
-        return (f"{view.label(p.index)} is due but not funded, which holds back the periods "
-                f"after it: `munibond coupon fund {view.code} {p.number}`")
+            return f"{view.label(p.index)} is paid from {instant(p.payment_time)}", False
+        status = view.payments.funding(p.index)
+        return (f"{view.label(p.index)} of {view.code} is due but not funded (required "
+                f"{view.money(status.required)}, funded {view.money(status.funded)}, shortfall "
+                f"{view.money(status.shortfall)}), which holds back the periods after it: "
+                f"`munibond coupon fund {view.code} {p.number}`", True)
     return None
 
 
@@ -548,15 +567,20 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
     if redemption:
         final = view.redemption.final_period()
         if view.now() < final.payment_time.timestamp():
-            raise PaymentRefused(
-                f"the redemption of {code} is not due: the bond matures at "
-                f"{instant(final.payment_time)} (period {final.number}; the chain's time is "
-                f"{_at(view.now())}); nothing sent")
+            # nothing is due yet: done (exit 0), so that a scheduler may run this every day
+            state.say(f"the redemption of {code} is not due: the bond matures at "
+                      f"{instant(final.payment_time)} (period {final.number}; the chain's time "
+                      f"is {_at(view.now())}); nothing sent")
+            return
         blocked = _blocker(view, [final])
     else:
         blocked = _blocker(view, view.schedule())
     if blocked:
-        raise PaymentRefused(blocked + "; nothing sent")
+        reason, due = blocked
+        if due:
+            raise Unpaid(reason + "; nothing sent")
+        state.say(reason + "; nothing sent")  # nothing due yet: done (exit 0)
+        return
     candidates = listed if listed is not None else view.payments.bond_holders_ever()
     where = f"listed in {holders_file}" if listed is not None else "that ever held the bond"
     state.note(f"paying {code}: checking what the {len(candidates)} wallet(s) {where} are owed, "
@@ -584,18 +608,31 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
         whom = (f"none of the {len(candidates)} wallet(s) listed in {holders_file} is"
                 if listed is not None else "no holder is")
         held = _held_back(view)
-        state.say(f"{whom} owed anything payable now by {code}: nothing sent"
-                  + (f"; {held}" if held else ""))
+        line = (f"{whom} owed anything payable now by {code}: nothing sent"
+                + (f"; {held[0]}" if held else ""))
+        if held is not None and held[1]:
+            raise Unpaid(line)
+        state.say(line)
         return
     _show_report(view, report, checked=len(candidates))
     state.say(f"signer {state.signed_by}")
     failed = report.failed
+    held = _held_back(view)
+    unpaid: list[str] = []
     if failed:
-        raise PaymentRefused(
+        unpaid.append(
             f"{len({f.holder for f in failed})} payee(s) could not be paid (reasons above"
             f"{f' and in {report_file}' if report_file else ''}): they stay owed; once what the "
             f"reasons say is fixed (a frozen wallet unfrozen, ...), run the same `munibond {group} "
             f"pay` again, which pays only them")
+    if report.shortfalls or (held is not None and held[1]):
+        short = (", ".join(view.label(s.period) for s in report.shortfalls)
+                 or (held[0] if held else ""))
+        unpaid.append(f"due but not fully funded: {short}; its holders wait (see SHORTFALL "
+                      f"above): fund it with `munibond coupon fund {code} PERIOD`, then run the "
+                      f"same `munibond {group} pay` again")
+    if unpaid:
+        raise Unpaid("; ".join(unpaid))
 
 
 def _claim(ctx: click.Context, bond_ref: str, *, redemption: bool) -> None:
@@ -1235,13 +1272,12 @@ def redeem_call(ctx: click.Context, bond_ref: str, number: int, price: str) -> N
     outstanding face, paid at its payment time; later periods are cancelled. Announced at least
     the call notice before the period's payment time, and before its record time."""
     from munibond.exceptions import AmountError
-    from munibond.units import parse_decimal
+    from munibond.payments import parse_percent
 
-    percent = price.strip()[:-1] if price.strip().endswith("%") else price
     try:
-        parse_decimal(percent, what="call price (percent)", positive=True)
+        parse_percent(price, "call price", positive=True)
     except AmountError as error:
-        raise click.BadParameter(f"{error} (e.g. 101%)", param_hint="'--price'") from None
+        raise click.BadParameter(str(error), param_hint="'--price'") from None
     view = _open(ctx, bond_ref, redemption=True)
     p = view.period(number)
     state = view.state

@@ -82,19 +82,23 @@ def test_an_unknown_address_is_refused_before_sending(issue: Issue) -> None:
 
 def test_an_amount_below_the_trading_unit_names_the_unit(issue: Issue, tmp_path: Path) -> None:
     before, holder_before = issue.nonce(), issue.nonce(10)
+    # an amount off the trading unit is refused by the bond's rules: exit code 3
     line = refused(issue.run("transfer", CODE, "--to", wallet(11), "1234.5", "--key-env",
-                             "HOLDER", env=HOLDER))
+                             "HOLDER", env=HOLDER), code=3)
     assert "1234.5" in line and "trading unit, 1 JPY" in line
+    assert "restriction code 16 (NOT_TRADING_UNIT_MULTIPLE)" in line
     line = refused(issue.run("force-transfer", CODE, "--from", wallet(10), "--to", wallet(11),
-                             "0.5", "--reason", "court order"))
+                             "0.5", "--reason", "court order"), code=3)
     assert "trading unit, 1 JPY" in line
-    line = refused(issue.run("freeze", CODE, wallet(10), "--amount", "10.01"))
+    line = refused(issue.run("freeze", CODE, wallet(10), "--amount", "10.01"), code=3)
     assert "trading unit, 1 JPY" in line
-    line = refused(issue.run("check", CODE, "--from", wallet(10), "--to", wallet(11), "0.1"))
-    assert "trading unit, 1 JPY" in line
+    result = issue.run("check", CODE, "--from", wallet(10), "--to", wallet(11), "0.1")
+    assert result.exit_code == 3, (result.stdout, result.stderr)
+    assert result.stdout.startswith("code 16 (NOT_TRADING_UNIT_MULTIPLE): ")
+    assert "trading unit, 1 JPY" in result.stdout and "what to do: round" in result.stdout
     allotments = tmp_path / "allot.csv"
     allotments.write_text(f"wallet,amount\n{wallet(12)},300000\n{wallet(16)},1234.5\n")
-    line = refused(issue.run("allot", CODE, str(allotments)))
+    line = refused(issue.run("allot", CODE, str(allotments)), code=3)
     assert f"{allotments}:3" in line and "trading unit, 1 JPY" in line
     line = refused(issue.run("transfer", CODE, "--to", wallet(11), "1,000", "--key-env",
                              "HOLDER", env=HOLDER), code=2)

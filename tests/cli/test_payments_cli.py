@@ -197,17 +197,18 @@ def test_fund_exactly_then_again_sends_nothing(fresh: Issue) -> None:
 def test_pay_and_claim_before_the_payment_time_send_nothing(funded: Issue) -> None:
     first = schedule(funded)[0]
     before, holder = funded.nonce(), funded.nonce(10)
-    early = refused(funded.run("coupon", "pay", CODE))
+    early = ok(funded.run("coupon", "pay", CODE))  # nothing due yet: done, exit 0 (for cron)
     assert "no record time of" in early and "paid from 2027-06-14T15:00:00Z" in early
     not_yet = refused(funded.run("coupon", "claim", CODE, *HOLDER, env=as_holder(10)))
     assert f"{wallet(10)} is owed nothing by {CODE} now" in not_yet
     assert "recorded at 2027-06-14T06:00:00Z and paid from 2027-06-14T15:00:00Z" in not_yet
     travel(funded, first.record_time.timestamp() + 60)  # recorded, not yet payable
-    for args, env in ((("coupon", "claim", CODE, *HOLDER), as_holder(10)),
-                      (("coupon", "pay", CODE), None)):
-        line = refused(funded.run(*args, env=env))
-        assert f"nothing payable yet: period 1 of {CODE} is paid from 2027-06-14T15:00:00Z" \
-               in line and line.endswith("nothing sent")
+    line = refused(funded.run("coupon", "claim", CODE, *HOLDER, env=as_holder(10)))
+    assert f"nothing payable yet: period 1 of {CODE} is paid from 2027-06-14T15:00:00Z" \
+           in line and line.endswith("nothing sent")
+    line = ok(funded.run("coupon", "pay", CODE)).strip()
+    assert f"nothing payable yet: period 1 of {CODE} is paid from 2027-06-14T15:00:00Z" \
+           in line and line.endswith("nothing sent")
     assert funded.nonce() == before and funded.nonce(10) == holder
 
 
@@ -321,7 +322,7 @@ def test_a_frozen_payee_is_reported_and_paid_once_unfrozen(funded: Issue,
     travel(funded, schedule(funded)[0].payment_time.timestamp())
     report = tmp_path / "paid.csv"
     result = funded.run("coupon", "pay", CODE, "--report", str(report))
-    assert result.exit_code == 1
+    assert result.exit_code == 4  # a payee left owed: a due payment not made
     assert "1 payee(s) not paid (they stay owed)" in result.stdout
     assert "PaymentWaitsForUnfreeze" in result.stdout and "holders paid: 10 of 11" in result.stdout
     last = result.stderr.strip().splitlines()[-1]
@@ -370,6 +371,23 @@ def test_a_node_gone_mid_batch_stops_with_the_report_and_a_rerun_pays_the_rest(
 
 # --- due, not funded; shortfall; tax; unclaimed funds ------------------------------------------
 
+def test_pay_exits_4_when_a_later_due_period_is_unfunded(funded: Issue) -> None:
+    """Period 1 paid; period 2 due and not funded: `coupon pay` has nothing it can pay, and
+    says so with exit code 4 (a due payment not made), not 0, so that a scheduler alerts."""
+    periods = schedule(funded)
+    travel(funded, periods[0].payment_time.timestamp())
+    ok(funded.run("coupon", "pay", CODE))
+    travel(funded, periods[1].payment_time.timestamp() + 60)
+    result = funded.run("coupon", "pay", CODE)
+    assert result.exit_code == 4, (result.stdout, result.stderr)
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: ") and f"period 2 of {CODE} is due but not funded" in line
+    assert f"munibond coupon fund {CODE} 2" in line
+    # funded, the same command pays and exits 0
+    ok(funded.run("coupon", "fund", CODE, "2"))
+    out = ok(funded.run("coupon", "pay", CODE))
+    assert "holders paid: 11 of 11" in out
+
 def test_shortfall_then_funding_tax_remittance_and_unclaimed_funds(fresh: Issue,
                                                                    tmp_path: Path) -> None:
     first = schedule(fresh)[0]
@@ -378,10 +396,10 @@ def test_shortfall_then_funding_tax_remittance_and_unclaimed_funds(fresh: Issue,
     assert "has no funding shortfall to report: it is not due before its payment time " \
            "2027-06-14T15:00:00Z; nothing sent" in no_shortfall
     travel(fresh, first.payment_time.timestamp() + 3600)
-    unfunded = refused(fresh.run("coupon", "pay", CODE))
+    unfunded = refused(fresh.run("coupon", "pay", CODE), 4)
     assert f"period 1 of {CODE} is due but not funded (required {PERIOD_1}, funded 0 JPY, " \
            f"shortfall {PERIOD_1})" in unfunded and f"munibond coupon fund {CODE} 1" in unfunded
-    claim = refused(fresh.run("coupon", "claim", CODE, *HOLDER, env=as_holder(10)))
+    claim = refused(fresh.run("coupon", "claim", CODE, *HOLDER, env=as_holder(10)), 4)
     assert "is due but not funded" in claim
     assert fresh.nonce() == before
     out = ok(fresh.run("coupon", "report-shortfall", CODE, "1"))
@@ -524,7 +542,7 @@ def test_redemption_before_and_at_maturity(fresh: Issue, tmp_path: Path) -> None
     early = refused(fresh.run("redeem", "claim", CODE, *HOLDER, env=as_holder(10)))
     assert "is not due: the bond matures at 2031-12-14T15:00:00Z" in early
     assert early.endswith("nothing sent")
-    early = refused(fresh.run("redeem", "pay", CODE))
+    early = ok(fresh.run("redeem", "pay", CODE))  # nothing due yet: done
     assert f"the redemption of {CODE} is not due: the bond matures at 2031-12-14T15:00:00Z" \
         in early
     assert fresh.nonce() == before and fresh.nonce(10) == holder
