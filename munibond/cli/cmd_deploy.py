@@ -95,7 +95,9 @@ def deploy(ctx: click.Context, term_sheet: Path, settlement: str, fresh: bool,
                        accept_term_sheet_edits=accept_term_sheet_edits, report=state.note)
     ensure_payments(bond, signer, sheet, token=bond.terms().settlement_token, say=state.note)
     documents = None if no_documents else _publish_documents(state, bond, sheet)
-    terms_table, rules_table = bond_summary(bond)
+    from zoneinfo import ZoneInfo
+
+    terms_table, rules_table = bond_summary(bond, ZoneInfo(sheet.bond.coupon.timezone))
     state.say(f"bond {sheet.bond.code} at {bond.address}")
     state.show(terms_table)
     state.show(rules_table)

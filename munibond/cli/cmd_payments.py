@@ -18,7 +18,7 @@ import io
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -36,7 +36,7 @@ from munibond.cli.options import (
     signer_options,
     state_of,
 )
-from munibond.cli.output import face, fields_table, instant, progress_bar, table, yes_no
+from munibond.cli.output import face, fields_table, local_time, progress_bar, table, yes_no
 from munibond.exceptions import ContractRevert, MissingRole, MunibondError, TransactionReverted
 
 if TYPE_CHECKING:
@@ -81,15 +81,6 @@ def _plain(value: Decimal) -> str:
     return _num(value).replace(",", "")
 
 
-def _short(when: datetime) -> str:
-    """``2027-06-14 06:00`` (UTC) for tables."""
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-
-
-def _at(timestamp: int) -> str:
-    return instant(datetime.fromtimestamp(int(timestamp), UTC))
-
-
 def _tx(receipt: Any) -> str:
     from hexbytes import HexBytes
 
@@ -118,6 +109,11 @@ class _View:
     payments: Coupons | Redemption
     terms: PaymentTerms
     currency: str
+    zone: tzinfo
+
+    def when(self, moment: datetime | int) -> str:
+        """A time in the bond's zone, with the zone: ``2027-06-15 00:00 JST``."""
+        return local_time(moment, self.zone)
 
     @property
     def bond(self) -> Bond:
@@ -176,7 +172,7 @@ def _open(ctx: click.Context, bond_ref: str, *, redemption: bool = False) -> _Vi
     payments: Coupons | Redemption = bond.redemption if redemption else bond.coupons
     terms = payments.terms()  # a bond without a schedule stops here, saying so
     return _View(state=state, handle=handle, payments=payments, terms=terms,
-                 currency=bond.terms().currency_code)
+                 currency=bond.terms().currency_code, zone=state.zone(handle))
 
 
 def _sent(error: BaseException) -> str:
@@ -199,8 +195,8 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
         index, label = -1, ""
     if name == "NotYetPayable":
         return (f"nothing payable yet: {label} of {code} is paid from "
-                f"{_at(args['paymentTime'])} (its payment time; the chain's time is "
-                f"{_at(view.now())})")
+                f"{view.when(args['paymentTime'])} (its payment time; the chain's time is "
+                f"{view.when(view.now())})")
     if name == "PeriodNotFunded":
         status = view.payments.funding(index)
         return (f"{label} of {code} is due but not funded (required "
@@ -211,8 +207,8 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
         now = view.now()
         upcoming = [p for p in view.schedule() if now < p.record_time.timestamp()]
         later = (f"; the next period, {view.label(upcoming[0].index)}, is recorded at "
-                 f"{instant(upcoming[0].record_time)} and paid from "
-                 f"{instant(upcoming[0].payment_time)}" if upcoming else "")
+                 f"{view.when(upcoming[0].record_time)} and paid from "
+                 f"{view.when(upcoming[0].payment_time)}" if upcoming else "")
         return (f"{args['holder']} is owed nothing by {code} now: it held no units at a record "
                 f"time that passed, or has been paid for every period recorded{later} (see "
                 f"`munibond coupon status {code} --holder {args['holder']}`)")
@@ -232,9 +228,9 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
         final = view.payments.final_period()
         now = view.now()
         if now < final.payment_time.timestamp():
-            why = (f"the bond matures at {instant(final.payment_time)} (period {final.number}; "
-                   f"the chain's time is {_at(now)}); until then `munibond coupon claim {code}` "
-                   f"pays the coupons due")
+            why = (f"the bond matures at {view.when(final.payment_time)} (period "
+                   f"{final.number}; the chain's time is {view.when(now)}); until then "
+                   f"`munibond coupon claim {code}` pays the coupons due")
         elif not final.funded:
             why = (f"{view.label(final.index)} is not funded yet: the paying agent funds it with "
                    f"`munibond redeem fund {code}`")
@@ -252,9 +248,10 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
                 f"(`munibond freeze {code} {args['holder']} --amount X --unfreeze`)")
     if name == "ClaimWindowOpen":
         period = view.payments.period(index, terms=view.terms)
-        return (f"the claim window of {label} of {code} is open until {_at(args['closesAt'])} "
-                f"({_duration(view.terms.claim_window)} after its payment time "
-                f"{instant(period.payment_time)}; the chain's time is {_at(view.now())}): "
+        return (f"the claim window of {label} of {code} is open until "
+                f"{view.when(args['closesAt'])} ({_duration(view.terms.claim_window)} after its "
+                f"payment time {view.when(period.payment_time)}; the chain's time is "
+                f"{view.when(view.now())}): "
                 f"unclaimed funds can go back to the issuer only after that")
     if name == "CallNoticeTooShort":
         period = view.payments.period(index, terms=view.terms)
@@ -262,9 +259,9 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
             return f"{label} of {code} is already the final redemption: there is nothing to call"
         return (f"too late to call {label} of {code}: a call is announced at least "
                 f"{_duration(view.terms.call_notice)} before the period's payment time "
-                f"{instant(period.payment_time)} and before its record time "
-                f"{instant(period.record_time)}, so by {_at(args['announceBy'])} at the latest; "
-                f"the chain's time is {_at(view.now())}")
+                f"{view.when(period.payment_time)} and before its record time "
+                f"{view.when(period.record_time)}, so by {view.when(args['announceBy'])} at the "
+                f"latest; the chain's time is {view.when(view.now())}")
     if name == "NoShortfall":
         period = view.payments.period(index, terms=view.terms)
         if period.swept:
@@ -272,7 +269,7 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
         elif period.funded:
             why = "it is fully funded"
         else:
-            why = f"it is not due before its payment time {instant(period.payment_time)}"
+            why = f"it is not due before its payment time {view.when(period.payment_time)}"
         return f"{label} of {code} has no funding shortfall to report: {why}"
     if name == "NoTaxAccount":
         return (f"bond {code} has no tax account to remit to: the admin sets it with `munibond "
@@ -441,7 +438,7 @@ def _fund(ctx: click.Context, view: _View, index: int, amount: Decimal | None,
         receipts = view.coupons.fund(state.signer, index, amount, token=token)
     after = view.payments.funding(index)
     due = ("payable now" if after.payable
-           else f"payable from {instant(period.payment_time)}")
+           else f"payable from {view.when(period.payment_time)}")
     sent = ", ".join(_tx(r) for r in receipts)
     state.say(f"funded {label} of {code} with {view.money(status.shortfall)}: required "
               f"{view.money(after.required)}, funded {view.money(after.funded)}, shortfall "
@@ -467,8 +464,8 @@ def _blocker(view: _View, periods: Sequence[PaymentPeriod]) -> tuple[str, bool] 
     if not recorded:
         first = periods[0]
         return (f"nothing payable yet: no record time of {code} has passed; "
-                f"{view.label(first.index)} is recorded at {instant(first.record_time)} and "
-                f"paid from {instant(first.payment_time)} (the chain's time is {_at(now)})",
+                f"{view.label(first.index)} is recorded at {view.when(first.record_time)} and "
+                f"paid from {view.when(first.payment_time)} (the chain's time is {view.when(now)})",
                 False)
     for p in recorded:
         if p.swept or (p.funded and now >= p.payment_time.timestamp()):
@@ -476,8 +473,8 @@ def _blocker(view: _View, periods: Sequence[PaymentPeriod]) -> tuple[str, bool] 
     first = recorded[0]
     if now < first.payment_time.timestamp():
         return (f"nothing payable yet: {view.label(first.index)} of {code} is paid from "
-                f"{instant(first.payment_time)} (its payment time; the chain's time is "
-                f"{_at(now)})", False)
+                f"{view.when(first.payment_time)} (its payment time; the chain's time is "
+                f"{view.when(now)})", False)
     status = view.payments.funding(first.index)
     return (f"{view.label(first.index)} of {code} is due but not funded (required "
             f"{view.money(status.required)}, funded {view.money(status.funded)}, shortfall "
@@ -495,7 +492,7 @@ def _held_back(view: _View) -> tuple[str, bool] | None:
         if p.swept or (p.funded and now >= p.payment_time.timestamp()):
             continue
         if now < p.payment_time.timestamp():
-            return f"{view.label(p.index)} is paid from {instant(p.payment_time)}", False
+            return f"{view.label(p.index)} is paid from {view.when(p.payment_time)}", False
         status = view.payments.funding(p.index)
         return (f"{view.label(p.index)} of {view.code} is due but not funded (required "
                 f"{view.money(status.required)}, funded {view.money(status.funded)}, shortfall "
@@ -569,8 +566,8 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
         if view.now() < final.payment_time.timestamp():
             # nothing is due yet: done (exit 0), so that a scheduler may run this every day
             state.say(f"the redemption of {code} is not due: the bond matures at "
-                      f"{instant(final.payment_time)} (period {final.number}; the chain's time "
-                      f"is {_at(view.now())}); nothing sent")
+                      f"{view.when(final.payment_time)} (period {final.number}; the chain's time "
+                      f"is {view.when(view.now())}); nothing sent")
             return
         blocked = _blocker(view, [final])
     else:
@@ -794,17 +791,17 @@ def _schedule_status(view: _View) -> None:
         ("call notice", _duration(terms.call_notice)),
         ("tax account", account or "none (set with `munibond coupon tax-rates BOND "
                                    "--tax-account ADDRESS`)"),
-        ("chain time", _at(now)),
+        ("chain time", view.when(now)),
     ]))
     rows: list[list[str]] = []
     for p in view.schedule():
         status = view.payments.funding(p.index)
         paid = view.payments.paid(p.index)
-        rows.append([str(p.number), _kind(p), _short(p.record_time), _short(p.payment_time),
+        rows.append([str(p.number), _kind(p), view.when(p.record_time), view.when(p.payment_time),
                      _state_of_period(p, status.payable, now), _num(status.required),
                      _num(status.funded), _num(status.shortfall), _num(paid.coupon_gross),
                      _num(paid.withheld), _num(paid.net), _num(paid.tax_remitted)])
-    columns = ["period", "pays (of face)", "record (UTC)", "payment (UTC)", "state", "required",
+    columns = ["period", "pays (of face)", "record time", "payment time", "state", "required",
                "funded", "shortfall", "gross paid", "tax withheld", "net paid", "tax remitted"]
     state.show(table(columns, rows, title=f"Periods (amounts in {currency})",
                      right=["period", *columns[5:]]))
@@ -818,10 +815,10 @@ def _period_status(view: _View, p: PaymentPeriod) -> None:
     closes = int(p.payment_time.timestamp()) + view.terms.claim_window
     rows = [
         ("pays (of face)", _kind(p)),
-        ("record time", instant(p.record_time)
+        ("record time", view.when(p.record_time)
          + (" (passed)" if now >= p.record_time.timestamp() else "")),
-        ("payment time", instant(p.payment_time)),
-        ("claim window", f"until {_at(closes)}"),
+        ("payment time", view.when(p.payment_time)),
+        ("claim window", f"until {view.when(closes)}"),
         ("state", _state_of_period(p, status.payable, now)),
         ("funding", f"required {view.money(status.required)}, funded "
                     f"{view.money(status.funded)}, shortfall {view.money(status.shortfall)}"),
@@ -925,7 +922,7 @@ def _reconcile(view: _View, p: PaymentPeriod) -> bool:
     record = int(p.record_time.timestamp())
     label = view.label(p.index)
     if chain.now() < record:
-        state.say(f"reconciliation: {label} is recorded at {instant(p.record_time)}; nothing "
+        state.say(f"reconciliation: {label} is recorded at {view.when(p.record_time)}; nothing "
                   f"to reconcile before")
         return True
     # the record is taken by the first block at or after the record time: the register is the
@@ -999,12 +996,12 @@ def _reconcile(view: _View, p: PaymentPeriod) -> bool:
                          view.face_of(sum(units_at.get(w, 0) for w in wallets_of)),
                          _num(want[0]), _num(have[0]), _num(want[1]), _num(have[1])])
     supply = sum(units_at.values())
-    moment = _at(int(chain.w3.eth.get_block(block)["timestamp"]))
+    moment = view.when(int(chain.w3.eth.get_block(block)["timestamp"]))
     status = view.payments.funding(p.index)
     dust = status.required - totals[0] - totals[4]
     state.say(
         f"reconciliation of {label} with the register at its record time (block {block}, "
-        f"{moment}, the last block before {instant(p.record_time)}): {len(register)} holder(s) "
+        f"{moment}, the last block before {view.when(p.record_time)}): {len(register)} holder(s) "
         f"of {view.face_of(supply)}; expected gross {view.money(totals[0])} (each holding x "
         f"{_num(p.coupon_per_unit)} per 1 {view.currency} of face, floored) = paid "
         f"{view.money(totals[1])} + owed {view.money(totals[2])} + lapsed "
@@ -1125,7 +1122,7 @@ def report_shortfall(ctx: click.Context, bond_ref: str, number: int) -> None:
     state.say(f"reported the funding shortfall of {view.label(p.index)} of {view.code} on "
               f"chain: required {view.money(status.required)}, funded "
               f"{view.money(status.funded)}, shortfall {view.money(status.shortfall)}, due since "
-              f"{instant(p.payment_time)}: transaction {_tx(receipt)}; signer {state.signed_by}")
+              f"{view.when(p.payment_time)}: transaction {_tx(receipt)}; signer {state.signed_by}")
 
 
 def _category(text: str) -> int:
@@ -1290,8 +1287,8 @@ def redeem_call(ctx: click.Context, bond_ref: str, number: int, price: str) -> N
         f"period {number + 1} is cancelled" if later == 1 else "no later period"
     state.say(f"called {view.code}: period {number} becomes the final redemption at "
               f"{_num(after.principal_per_unit * 100)}% of the original face plus its coupon, "
-              f"paid from {instant(after.payment_time)} (recorded at "
-              f"{instant(after.record_time)}); {cancelled}; fund it with `munibond redeem fund "
+              f"paid from {view.when(after.payment_time)} (recorded at "
+              f"{view.when(after.record_time)}); {cancelled}; fund it with `munibond redeem fund "
               f"{view.code}`: transaction {_tx(receipt)}; signer {state.signed_by}")
 
 
@@ -1313,9 +1310,9 @@ def redeem_status(ctx: click.Context, bond_ref: str) -> None:
     due = now >= final.payment_time.timestamp()
     view.state.show(fields_table(f"Redemption of {view.code}", [
         ("final period", f"{final.number} of {view.terms.period_count}: {_kind(final)}"),
-        ("record time", f"{instant(final.record_time)} (transfers and mints stop there)"),
-        ("maturity", f"{instant(final.payment_time)} ({'due' if due else 'not yet due'}; chain "
-                     f"time {_at(now)})"),
+        ("record time", f"{view.when(final.record_time)} (transfers and mints stop there)"),
+        ("maturity", f"{view.when(final.payment_time)} ({'due' if due else 'not yet due'}; chain "
+                     f"time {view.when(now)})"),
         ("funding", f"required {view.money(status.required)}, funded "
                     f"{view.money(status.funded)}, shortfall {view.money(status.shortfall)}; "
                     f"payable: {yes_no(status.payable)}"),

@@ -9,8 +9,10 @@ error); the CLI adds ``--keystore`` / ``--key-env`` in front of it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -59,6 +61,8 @@ class BondHandle:
     bond: Bond
     label: str
     created_block: int | None
+    #: the bond's deployment record, when it was named by a recorded code
+    record: Path | None = None
 
 
 def _console(*, stderr: bool) -> Console:
@@ -79,6 +83,7 @@ class State:
     _signer: Signer | None = None
     _dev_signer: bool = False
     _platform: Platform | None = None
+    _zones: dict[str, tzinfo] = field(default_factory=dict)
 
     # -- output ------------------------------------------------------------------------------
 
@@ -183,6 +188,35 @@ class State:
                     f"chain; its key is public)")
         return f"{signer.address} ({signer.label})" if signer.label else str(signer.address)
 
+    # -- the bond's time zone ------------------------------------------------------------------
+
+    def zone(self, handle: BondHandle | None = None) -> tzinfo:
+        """The time zone times are shown in: the bond's (``bond.coupon.timezone`` of the term
+        sheet its deployment record names, else the offset its payment schedule was made in:
+        payments are due at 00:00 of the payment date in the bond's zone), else UTC. Without a
+        bond: the zone of the bonds recorded for the network, when they agree, else UTC."""
+        if handle is None:
+            return self._network_zone()
+        key = handle.bond.address
+        if key not in self._zones:
+            found = _zone_of_record(handle.record, self.root) if handle.record else None
+            self._zones[key] = found or _zone_of_schedule(handle.bond) or UTC
+        return self._zones[key]
+
+    def _network_zone(self) -> tzinfo:
+        if "" not in self._zones:
+            from munibond.deploy import bond_record_path, recorded_bonds
+
+            zones: dict[str, tzinfo] = {}
+            with contextlib.suppress(Exception):
+                for code in recorded_bonds(self.network, self.root):
+                    found = _zone_of_record(bond_record_path(self.network, code, self.root),
+                                            self.root)
+                    if found is not None:
+                        zones[str(found)] = found
+            self._zones[""] = next(iter(zones.values())) if len(zones) == 1 else UTC
+        return self._zones[""]
+
     # -- the platform and bonds --------------------------------------------------------------
 
     def platform(self) -> Platform:
@@ -224,7 +258,7 @@ class State:
                              report=self.note)
             block = read_record(record_file).get("block")
             return BondHandle(bond, f"{code} at {bond.address}",
-                              block if isinstance(block, int) else None)
+                              block if isinstance(block, int) else None, record_file)
         if not platform_record_path(network, self.root).exists():
             raise DeploymentError(
                 f"no bond {code!r} is recorded for network {network!r}: {record_file} does not "
@@ -239,3 +273,47 @@ class State:
                 f"factory at {platform.addresses.factory} has no bond with that code. Deploy it "
                 f"with `munibond deploy TERMSHEET`, or give the bond's address")
         return BondHandle(found, f"{code} at {found.address}", None)
+
+
+def _zone_of_record(record_file: Path, root: Path) -> tzinfo | None:
+    """``bond.coupon.timezone`` of the term sheet a bond's deployment record names (None when
+    the record or the file is gone, or the file no longer describes that bond)."""
+    from zoneinfo import ZoneInfo
+
+    from munibond.deploy import read_record
+    from munibond.exceptions import MunibondError
+    from munibond.termsheet import load_term_sheet
+
+    try:
+        record = read_record(record_file)
+        sheet = record.get("term_sheet") or {}
+        path = Path(str(sheet.get("path", "")))
+        if not str(sheet.get("path", "")):
+            return None
+        if not path.is_absolute():
+            path = root.resolve().parent / path
+        if not path.is_file():
+            return None
+        terms = load_term_sheet(path)
+        if terms.bond.code != record.get("code"):
+            return None
+        return ZoneInfo(terms.bond.coupon.timezone)
+    except (MunibondError, OSError, ValueError, KeyError):
+        return None
+
+
+def _zone_of_schedule(bond: Bond) -> tzinfo | None:
+    """The UTC offset a bond's payment schedule was made in: its first payment is due at 00:00
+    of the payment date in the bond's zone (None without a schedule)."""
+    from munibond.exceptions import MunibondError
+
+    try:
+        first = bond.coupons.period(0).payment_time
+    except (MunibondError, ValueError):
+        return None
+    utc = first.astimezone(UTC)
+    seconds = (utc.hour * 3600 + utc.minute * 60) % 86_400
+    offset = -seconds if seconds <= 12 * 3600 else 86_400 - seconds
+    if offset == 0:
+        return UTC
+    return timezone(timedelta(seconds=offset))

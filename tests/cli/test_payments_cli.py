@@ -120,8 +120,10 @@ def test_status_shows_the_schedule_with_funding_and_payments(issue: Issue) -> No
     rows = {line.split()[0]: line for line in out.splitlines()
             if line.strip() and line.split()[0].isdigit()}
     assert sorted(rows, key=int) == [str(n) for n in range(1, 11)]
-    assert rows["1"].split()[:8] == ["1", "coupon", "0.310%", "2027-06-14", "06:00",
-                                     "2027-06-14", "15:00", "scheduled"]
+    # record and payment times in the bond's zone (JST), the zone printed
+    assert "record time" in out and "payment time" in out and "(UTC)" not in out
+    assert rows["1"].split()[:10] == ["1", "coupon", "0.310%", "2027-06-14", "15:00", "JST",
+                                      "2027-06-15", "00:00", "JST", "scheduled"]
     assert "57,846" in rows["1"]
     assert "redemption 100% + coupon 0.310%" in rows["10"] and "18,717,846" in rows["10"]
 
@@ -129,7 +131,7 @@ def test_status_shows_the_schedule_with_funding_and_payments(issue: Issue) -> No
 def test_redeem_status(issue: Issue) -> None:
     out = ok(issue.run("redeem", "status", CODE))
     assert "10 of 10: redemption 100% + coupon 0.310%" in out
-    assert "2031-12-14T15:00:00Z (not yet due" in out
+    assert "2031-12-15 00:00 JST (not yet due" in out
     assert "required 18,717,846 JPY, funded 0 JPY, shortfall 18,717,846 JPY" in out
     assert "18,660,000 JPY, 11 holder(s)" in out
     assert field(out, "closed") == "no"
@@ -182,7 +184,7 @@ def test_fund_exactly_then_again_sends_nothing(fresh: Issue) -> None:
     mint_settlement(fresh)
     out = ok(fresh.run("coupon", "fund", CODE, "1", "--amount", "57846"))
     assert f"funded period 1 of {CODE} with {PERIOD_1}: required {PERIOD_1}, funded " \
-           f"{PERIOD_1}, shortfall 0 JPY; payable from 2027-06-14T15:00:00Z" in out
+           f"{PERIOD_1}, shortfall 0 JPY; payable from 2027-06-15 00:00 JST" in out
     before = fresh.nonce()
     again = ok(fresh.run("coupon", "fund", CODE, "1"))
     assert f"period 1 of {CODE} is already funded" in again and "nothing sent" in again
@@ -198,16 +200,16 @@ def test_pay_and_claim_before_the_payment_time_send_nothing(funded: Issue) -> No
     first = schedule(funded)[0]
     before, holder = funded.nonce(), funded.nonce(10)
     early = ok(funded.run("coupon", "pay", CODE))  # nothing due yet: done, exit 0 (for cron)
-    assert "no record time of" in early and "paid from 2027-06-14T15:00:00Z" in early
+    assert "no record time of" in early and "paid from 2027-06-15 00:00 JST" in early
     not_yet = refused(funded.run("coupon", "claim", CODE, *HOLDER, env=as_holder(10)))
     assert f"{wallet(10)} is owed nothing by {CODE} now" in not_yet
-    assert "recorded at 2027-06-14T06:00:00Z and paid from 2027-06-14T15:00:00Z" in not_yet
+    assert "recorded at 2027-06-14 15:00 JST and paid from 2027-06-15 00:00 JST" in not_yet
     travel(funded, first.record_time.timestamp() + 60)  # recorded, not yet payable
     line = refused(funded.run("coupon", "claim", CODE, *HOLDER, env=as_holder(10)))
-    assert f"nothing payable yet: period 1 of {CODE} is paid from 2027-06-14T15:00:00Z" \
+    assert f"nothing payable yet: period 1 of {CODE} is paid from 2027-06-15 00:00 JST" \
            in line and line.endswith("nothing sent")
     line = ok(funded.run("coupon", "pay", CODE)).strip()
-    assert f"nothing payable yet: period 1 of {CODE} is paid from 2027-06-14T15:00:00Z" \
+    assert f"nothing payable yet: period 1 of {CODE} is paid from 2027-06-15 00:00 JST" \
            in line and line.endswith("nothing sent")
     assert funded.nonce() == before and funded.nonce(10) == holder
 
@@ -394,7 +396,7 @@ def test_shortfall_then_funding_tax_remittance_and_unclaimed_funds(fresh: Issue,
     before = fresh.nonce()
     no_shortfall = refused(fresh.run("coupon", "report-shortfall", CODE, "1"))
     assert "has no funding shortfall to report: it is not due before its payment time " \
-           "2027-06-14T15:00:00Z; nothing sent" in no_shortfall
+           "2027-06-15 00:00 JST; nothing sent" in no_shortfall
     travel(fresh, first.payment_time.timestamp() + 3600)
     unfunded = refused(fresh.run("coupon", "pay", CODE), 4)
     assert f"period 1 of {CODE} is due but not funded (required {PERIOD_1}, funded 0 JPY, " \
@@ -429,7 +431,7 @@ def test_shortfall_then_funding_tax_remittance_and_unclaimed_funds(fresh: Issue,
     assert fresh.nonce() == before
 
     window = refused(fresh.run("coupon", "return-unclaimed", CODE, "1", "--to", wallet(0)))
-    assert f"the claim window of period 1 of {CODE} is open until 2037-06-14T15:00:00Z" in window
+    assert f"the claim window of period 1 of {CODE} is open until 2037-06-15 00:00 JST" in window
     assert fresh.nonce() == before
     travel(fresh, at(date(2037, 6, 15)))
     start = settlement_balance(fresh, wallet(7))
@@ -510,7 +512,7 @@ def test_holders_at_dates_and_the_reconciliation_around_the_record_time(fresh: I
     ok(fresh.run("coupon", "claim", CODE, *HOLDER, env=as_holder(11)))
     reconciled = ok(fresh.run("coupon", "status", CODE, "1", "--reconcile"))
     assert "11 holder(s) of 18,660,000 JPY" in reconciled
-    assert "the last block before 2027-06-14T06:00:00Z" in reconciled
+    assert "the last block before 2027-06-14 15:00 JST" in reconciled
     assert f"expected gross {PERIOD_1}" in reconciled and "every holder matches" in reconciled
     owed = ok(fresh.run("coupon", "status", CODE, "1", "--holder", wallet(15)))
     assert "300,000 JPY" in owed and "930" in owed and "payable" in owed
@@ -540,10 +542,10 @@ def test_redemption_before_and_at_maturity(fresh: Issue, tmp_path: Path) -> None
     assert "funded period 10 (the redemption)" in out
     before, holder = fresh.nonce(), fresh.nonce(10)
     early = refused(fresh.run("redeem", "claim", CODE, *HOLDER, env=as_holder(10)))
-    assert "is not due: the bond matures at 2031-12-14T15:00:00Z" in early
+    assert "is not due: the bond matures at 2031-12-15 00:00 JST" in early
     assert early.endswith("nothing sent")
     early = ok(fresh.run("redeem", "pay", CODE))  # nothing due yet: done
-    assert f"the redemption of {CODE} is not due: the bond matures at 2031-12-14T15:00:00Z" \
+    assert f"the redemption of {CODE} is not due: the bond matures at 2031-12-15 00:00 JST" \
         in early
     assert fresh.nonce() == before and fresh.nonce(10) == holder
 
@@ -572,7 +574,7 @@ def test_call(fresh: Issue) -> None:
     assert fresh.nonce() == before and fresh.nonce(STRANGER) == stranger
     out = ok(fresh.run("redeem", "call", CODE, "4", "--price", "101%"))
     assert f"called {CODE}: period 4 becomes the final redemption at 101%" in out
-    assert "paid from 2028-12-14T15:00:00Z" in out and "periods 5 to 10 are cancelled" in out
+    assert "paid from 2028-12-15 00:00 JST" in out and "periods 5 to 10 are cancelled" in out
     status = ok(fresh.run("redeem", "status", CODE))
     assert "4 of 4: redemption 101% + coupon 0.310%" in status
     assert "required 18,904,446 JPY" in status
@@ -581,7 +583,7 @@ def test_call(fresh: Issue) -> None:
     assert "is already the final redemption" in again
     travel(fresh, at(date(2027, 5, 20)))
     late = refused(fresh.run("redeem", "call", CODE, "1", "--price", "100%"))
-    assert "too late to call period 1" in late and "by 2027-05-15T15:00:00Z at the latest" in late
+    assert "too late to call period 1" in late and "by 2027-05-16 00:00 JST at the latest" in late
     assert fresh.nonce() == before
 
 
