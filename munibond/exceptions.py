@@ -82,11 +82,13 @@ class TransferRestricted(ContractRevert):
     """A transfer or mint is refused by the bond's rules (ERC-1404 restriction code)."""
 
     def __init__(self, code: int, message: str, *, data: bytes | None = None,
-                 args: dict[str, Any] | None = None) -> None:
+                 args: dict[str, Any] | None = None, detail: str = "") -> None:
         self.code = code
-        self.reason = message
-        super().__init__(f"transfer refused (code {code}): {message}", error="TransferRestricted",
-                         args=args, data=data)
+        #: the contract's message, with the refusal's numbers when the pre-check knows them
+        self.reason = f"{message}: {detail}" if detail else message
+        self.detail = detail
+        super().__init__(f"transfer refused (code {code}): {self.reason}",
+                         error="TransferRestricted", args=args, data=data)
 
 
 class MissingRole(ContractRevert):

@@ -121,7 +121,7 @@ def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_r
         verdict = bond.check_mint(line.wallet, missing)
         if not verdict.ok:
             refused.append([str(line.line), line.wallet, f"{missing:,}", str(verdict.code),
-                            verdict.message, verdict.hint])
+                            verdict.explained, verdict.hint])
             continue
         to_mint.append((line.wallet, line.amount))
         total += missing
@@ -223,7 +223,7 @@ def check(ctx: click.Context, bond_ref: str, amount: Decimal, sender: str,
         state.say(f"what to do: {found.hint}")
         ctx.exit(3)
     verdict = bond.check_transfer(sender, recipient, amount)
-    state.say(f"code {verdict.code} ({verdict.name}): {verdict.message}")
+    state.say(f"code {verdict.code} ({verdict.name}): {verdict.explained}")
     if not verdict.ok:
         state.say(f"what to do: {verdict.hint}")
         ctx.exit(3)

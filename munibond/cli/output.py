@@ -51,17 +51,10 @@ def instant(when: datetime) -> str:
 
 
 def local_time(when: datetime | int, zone: tzinfo) -> str:
-    """A moment for people, in the bond's time zone, with the zone: ``2027-06-15 00:00 JST``
-    (seconds only when there are some; ``+09:00`` for a zone without a name). ``when``: an aware
-    datetime or a unix timestamp. The one format of times the CLI shows."""
-    moment = when if isinstance(when, datetime) else datetime.fromtimestamp(int(when), UTC)
-    local = moment.astimezone(zone)
-    text = local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
-    name = local.tzname() or ""
-    if not name or name.startswith(("UTC+", "UTC-", "+", "-")):
-        offset = local.strftime("%z")
-        name = "UTC" if offset in ("+0000", "") else f"{offset[:3]}:{offset[3:]}"
-    return f"{text} {name}"
+    """``2027-06-15 00:00 JST``: :func:`munibond.times.format_time`, the one format of times."""
+    from munibond.times import format_time
+
+    return format_time(when, zone)
 
 
 def day(when: datetime) -> str:

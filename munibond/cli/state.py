@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta, timezone, tzinfo
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -20,6 +20,7 @@ import click
 from rich.console import Console, RenderableType
 
 from munibond.exceptions import DeploymentError
+from munibond.times import zone_of_schedule
 
 if TYPE_CHECKING:
     from munibond.bond import Bond
@@ -177,7 +178,21 @@ class State:
                 notes: list[str] = []
                 self._signer = _resolve_signer(self.chain, None, notes.append)
                 self._dev_signer = bool(notes)
+            # who signs, said once on standard error before anything is sent
+            self.note(f"signing as {self._signer.address} ({self._signer_source()})")
         return self._signer
+
+    def _signer_source(self) -> str:
+        signer = self._signer
+        assert signer is not None
+        if self._dev_signer:
+            kind = self.chain.dev_kind or "local"
+            return (f"development account 0 of the local chain ({kind}); its key is public, "
+                    f"for local chains only")
+        label = signer.label
+        if label.startswith("$"):
+            return f"key from the environment variable {label[1:]}"
+        return label or "the given key"
 
     @property
     def signed_by(self) -> str:
@@ -187,6 +202,20 @@ class State:
             return (f"{signer.address} ({signer.label}: the default on a local development "
                     f"chain; its key is public)")
         return f"{signer.address} ({signer.label})" if signer.label else str(signer.address)
+
+    def _known_codes(self, asked: str) -> str:
+        """``bonds recorded for local: KOBE-R-2026-01`` (or that there are none)."""
+        from munibond.deploy import recorded_bonds
+
+        try:
+            codes = recorded_bonds(self.network, self.root)
+        except (DeploymentError, OSError):
+            codes = []
+        if not codes:
+            return f"no bond is recorded for {self.network} in {self.root}"
+        near = [c for c in codes if c.lower() == asked.lower()]
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        return f"bonds recorded for {self.network}: {', '.join(codes)}{hint}"
 
     # -- the bond's time zone ------------------------------------------------------------------
 
@@ -200,7 +229,8 @@ class State:
         key = handle.bond.address
         if key not in self._zones:
             found = _zone_of_record(handle.record, self.root) if handle.record else None
-            self._zones[key] = found or _zone_of_schedule(handle.bond) or UTC
+            self._zones[key] = found or zone_of_schedule(handle.bond) or UTC
+            handle.bond.time_zone = self._zones[key]  # the SDK's messages say the same
         return self._zones[key]
 
     def _network_zone(self) -> tzinfo:
@@ -231,9 +261,11 @@ class State:
         from munibond.codes import parse_address
 
         text = reference.strip()
-        if text.lower().startswith("0x"):
-            return self._bond_at(parse_address(text))
-        return self._bond_by_code(text)
+        handle = (self._bond_at(parse_address(text)) if text.lower().startswith("0x")
+                  else self._bond_by_code(text))
+        # the SDK's messages (a lock-up's end, a KYC expiry) in the zone the CLI shows times in
+        handle.bond.time_zone_from(lambda: self.zone(handle))
+        return handle
 
     def _bond_at(self, address: str) -> BondHandle:
         from munibond.bond import Bond
@@ -270,8 +302,9 @@ class State:
         if found is None:
             raise DeploymentError(
                 f"no bond {code!r} on network {network!r}: {record_file} does not exist and the "
-                f"factory at {platform.addresses.factory} has no bond with that code. Deploy it "
-                f"with `munibond deploy TERMSHEET`, or give the bond's address")
+                f"factory at {platform.addresses.factory} has no bond with that code; "
+                f"{self._known_codes(code)}. Deploy it with `munibond deploy TERMSHEET`, or give "
+                f"the bond's address")
         return BondHandle(found, f"{code} at {found.address}", None)
 
 
@@ -301,19 +334,3 @@ def _zone_of_record(record_file: Path, root: Path) -> tzinfo | None:
     except (MunibondError, OSError, ValueError, KeyError):
         return None
 
-
-def _zone_of_schedule(bond: Bond) -> tzinfo | None:
-    """The UTC offset a bond's payment schedule was made in: its first payment is due at 00:00
-    of the payment date in the bond's zone (None without a schedule)."""
-    from munibond.exceptions import MunibondError
-
-    try:
-        first = bond.coupons.period(0).payment_time
-    except (MunibondError, ValueError):
-        return None
-    utc = first.astimezone(UTC)
-    seconds = (utc.hour * 3600 + utc.minute * 60) % 86_400
-    offset = -seconds if seconds <= 12 * 3600 else 86_400 - seconds
-    if offset == 0:
-        return UTC
-    return timezone(timedelta(seconds=offset))
