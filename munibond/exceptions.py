@@ -84,11 +84,17 @@ class TransferRestricted(ContractRevert):
     def __init__(self, code: int, message: str, *, data: bytes | None = None,
                  args: dict[str, Any] | None = None, detail: str = "") -> None:
         self.code = code
-        #: the contract's message, with the refusal's numbers when the pre-check knows them
-        self.reason = f"{message}: {detail}" if detail else message
+        #: the contract's message (``messageForTransferRestriction``)
+        self.reason = message
+        #: the refusal's numbers, when the pre-check knows them ("at most 10,000 JPY more fits")
         self.detail = detail
-        super().__init__(f"transfer refused (code {code}): {self.reason}",
+        super().__init__(f"transfer refused (code {code}): {self.explained}",
                          error="TransferRestricted", args=args, data=data)
+
+    @property
+    def explained(self) -> str:
+        """The contract's message with the refusal's numbers, when known."""
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
 
 
 class MissingRole(ContractRevert):

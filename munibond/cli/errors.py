@@ -80,7 +80,7 @@ def _describe(error: BaseException) -> tuple[str, int]:
         sent = (f"transaction {mined} was mined and failed" if mined is not None
                 else "the transaction was not sent")
         return (f"refused by the bond's rules, restriction code {error.code} ({found.name}): "
-                f"{error.reason}; {found.hint}; {sent}", EXIT_REFUSED)
+                f"{error.explained}; {found.hint}; {sent}", EXIT_REFUSED)
     if isinstance(error, Refused):
         return str(error), EXIT_REFUSED
     if isinstance(error, Unpaid):
