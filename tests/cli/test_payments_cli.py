@@ -373,6 +373,17 @@ def test_a_node_gone_mid_batch_stops_with_the_report_and_a_rerun_pays_the_rest(
 
 # --- due, not funded; shortfall; tax; unclaimed funds ------------------------------------------
 
+def test_redemption_due_and_not_funded_exits_4(fresh: Issue) -> None:
+    """At maturity with nothing funded, `redeem pay` and a holder's `redeem claim` cannot pay
+    what is due: exit code 4, nothing sent."""
+    travel(fresh, schedule(fresh)[-1].payment_time.timestamp() + 60)
+    before, holder = fresh.nonce(), fresh.nonce(10)
+    line = refused(fresh.run("redeem", "pay", CODE), 4)
+    assert "is due but not funded" in line and line.endswith("nothing sent")
+    line = refused(fresh.run("redeem", "claim", CODE, *HOLDER, env=as_holder(10)), 4)
+    assert "not funded" in line
+    assert fresh.nonce() == before and fresh.nonce(10) == holder
+
 def test_pay_exits_4_when_a_later_due_period_is_unfunded(funded: Issue) -> None:
     """Period 1 paid; period 2 due and not funded: `coupon pay` has nothing it can pay, and
     says so with exit code 4 (a due payment not made), not 0, so that a scheduler alerts."""
