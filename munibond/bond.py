@@ -22,10 +22,11 @@ nothing. They return the transaction receipt (a list of receipts for the batch o
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
@@ -39,7 +40,7 @@ from munibond._client import (
 )
 from munibond.contracts import ISSUER_ROLE, PAUSER_ROLE, TRANSFER_AGENT_ROLE, bond_abi
 from munibond.errors import contract_error
-from munibond.exceptions import AmountError, InvalidArgument, TransferRestricted
+from munibond.exceptions import AmountError, InvalidArgument, MunibondError, TransferRestricted
 from munibond.onchain import ZERO_ADDRESS, BondRules, BondTerms
 from munibond.registry import Registry
 from munibond.restrictions import Restriction, restriction
@@ -139,6 +140,7 @@ class Bond(ContractClient):
 
     def __init__(self, chain: Chain, address: str) -> None:
         super().__init__(chain, address, bond_abi(), what="bond")
+        self._zone: tzinfo | Callable[[], tzinfo] | None = None
 
     # -- terms and rules (cached) ------------------------------------------------------------
 
@@ -256,7 +258,86 @@ class Bond(ContractClient):
     # -- pre-checks --------------------------------------------------------------------------
 
     def _detect(self, sender: str, to: str, units: int) -> Restriction:
-        return restriction(int(self._call("detectTransferRestriction", sender, to, units)))
+        found = restriction(int(self._call("detectTransferRestriction", sender, to, units)))
+        if found.ok:
+            return found
+        try:
+            detail = self._detail(found.code, sender, to, units)
+        except MunibondError:
+            detail = ""  # the numbers are a courtesy: never hide the refusal behind them
+        return dataclasses.replace(found, detail=detail) if detail else found
+
+    @property
+    def time_zone(self) -> tzinfo:
+        """The zone times of this bond are shown in: set it (the CLI sets the term sheet's,
+        e.g. ``ZoneInfo("Asia/Tokyo")``); by default the offset its payment schedule was made in,
+        else UTC."""
+        if self._zone is None:
+            from munibond.times import zone_of_schedule
+
+            self._zone = zone_of_schedule(self) or UTC
+        elif not isinstance(self._zone, tzinfo):
+            self._zone = self._zone()
+        return self._zone
+
+    @time_zone.setter
+    def time_zone(self, zone: tzinfo) -> None:
+        self._zone = zone
+
+    def time_zone_from(self, provider: Callable[[], tzinfo]) -> None:
+        """Take :attr:`time_zone` from ``provider`` when it is first needed (reading a term
+        sheet to find it costs time that most calls do not need to spend)."""
+        self._zone = provider
+    def _money(self, amount: Decimal) -> str:
+        return f"{amount:,} {self._terms.currency_code}"
+
+    def _detail(self, code: int, sender: str, to: str, units: int) -> str:
+        """The numbers behind restriction ``code`` for this transfer or mint, in the bond's
+        currency and time zone ("" when there is nothing to add)."""
+        from munibond.times import format_time
+
+        rules = self.rules()
+        amount = self.from_units(units)
+        if code == 15 and rules.lockup_until is not None:  # LOCKED_UP
+            return f"locked up until {format_time(rules.lockup_until, self.time_zone)}"
+        if code == 13 and rules.max_balance is not None:  # MAX_BALANCE_EXCEEDED
+            held, whose = self.balance_of(to), "the recipient wallet holds"
+            if rules.per_investor:
+                record = self.registry.investor(to)
+                if record is not None:
+                    held = self.investor_balance(record.investor_id)
+                    whose = f"investor {record.investor_id} holds (all wallets)"
+            unit = rules.trading_unit
+            room = max(rules.max_balance - held, Decimal(0))
+            room -= room % unit if unit else 0
+            return (f"{whose} {self._money(held)} of the maximum holding "
+                    f"{self._money(rules.max_balance)}: at most {self._money(room)} more fits, "
+                    f"not {self._money(amount)}")
+        if code in (19, 20):  # AMOUNT_FROZEN, INSUFFICIENT_BALANCE
+            account = self.account(sender)
+            free = account.balance - account.frozen
+            if code == 20:
+                return (f"the sender holds {self._money(account.balance)}, not "
+                        f"{self._money(amount)}")
+            return (f"the sender holds {self._money(account.balance)}, of which "
+                    f"{self._money(account.frozen)} frozen: at most {self._money(free)} is "
+                    f"transferable, not {self._money(amount)}")
+        if code in (6, 7):  # SENDER_KYC_EXPIRED, RECIPIENT_KYC_EXPIRED
+            wallet = sender if code == 6 else to
+            record = self.registry.investor(wallet)
+            if record is not None:
+                return (f"the KYC of {wallet} expired at "
+                        f"{format_time(record.kyc_valid_until, self.time_zone)}")
+        if code == 14 and rules.max_holders:  # MAX_HOLDERS_REACHED
+            return f"{self.holder_count():,} of at most {rules.max_holders:,} holders"
+        if code == 16:  # NOT_TRADING_UNIT_MULTIPLE
+            return f"the trading unit is {self._money(rules.trading_unit)}"
+        if code == 22:  # ISSUE_VOLUME_EXCEEDED
+            supply, volume = self.total_supply(), self._terms.issue_volume
+            return (f"issued {self._money(supply)} of {self._money(volume)}: at most "
+                    f"{self._money(max(volume - supply, Decimal(0)))} more can be minted, not "
+                    f"{self._money(amount)}")
+        return ""
 
     def check_transfer(self, sender: str, to: str, amount: Amount) -> Restriction:
         """What the bond would say to a transfer of ``amount`` from ``sender`` to ``to`` now
@@ -282,7 +363,8 @@ class Bond(ContractClient):
     def _refuse(self, found: Restriction, sender: str, to: str, units: int) -> None:
         if not found.ok:
             raise TransferRestricted(found.code, found.message,
-                                     args={"from": sender, "to": to, "value": units})
+                                     args={"from": sender, "to": to, "value": units},
+                                     detail=found.detail)
 
     # -- issuer ------------------------------------------------------------------------------
 
@@ -428,9 +510,14 @@ class Bond(ContractClient):
         who = address_arg(wallet, "wallet")
         units = self.to_units(amount)
         self.require_role(TRANSFER_AGENT_ROLE, signer_address(signer))
-        free = self.account(who).free_units
+        account = self.account(who)
+        free = account.free_units
         if units == 0 or units > free:
-            raise contract_error("FreezeAmountInvalid", who, units, free)
+            raise self._freeze_refused(
+                who, units, free, f"cannot freeze {self._money(self.from_units(units))} of {who}: "
+                f"its balance is {self._money(account.balance)}, of which "
+                f"{self._money(account.frozen)} is frozen already, so at most "
+                f"{self._money(self.from_units(free))} can be frozen")
         return self._transact(signer, "freezeTokens", who, units)
 
     def unfreeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxReceipt:
@@ -440,8 +527,22 @@ class Bond(ContractClient):
         self.require_role(TRANSFER_AGENT_ROLE, signer_address(signer))
         frozen = self.account(who).frozen_units
         if units == 0 or units > frozen:
-            raise contract_error("FreezeAmountInvalid", who, units, frozen)
+            raise self._freeze_refused(
+                who, units, frozen, f"cannot release {self._money(self.from_units(units))} of "
+                f"{who}: only {self._money(self.from_units(frozen))} of it is frozen")
         return self._transact(signer, "unfreezeTokens", who, units)
+
+    def _freeze_refused(self, wallet: str, units: int, available: int,
+                        text: str) -> MunibondError:
+        """``FreezeAmountInvalid`` as the contract would raise it, with the amounts in the
+        bond's currency rather than base units."""
+        from munibond.exceptions import ContractRevert
+
+        decoded = contract_error("FreezeAmountInvalid", wallet, units, available)
+        if not isinstance(decoded, ContractRevert):  # pragma: no cover - the ABI declares it
+            return decoded
+        return ContractRevert(f"FreezeAmountInvalid: {text}", error=decoded.error,
+                              args=decoded.error_args, data=decoded.data)
 
     def forced_transfer(self, signer: LocalAccount, from_wallet: str, to: str, amount: Amount,
                         reason: str) -> TxReceipt:

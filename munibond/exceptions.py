@@ -82,11 +82,19 @@ class TransferRestricted(ContractRevert):
     """A transfer or mint is refused by the bond's rules (ERC-1404 restriction code)."""
 
     def __init__(self, code: int, message: str, *, data: bytes | None = None,
-                 args: dict[str, Any] | None = None) -> None:
+                 args: dict[str, Any] | None = None, detail: str = "") -> None:
         self.code = code
+        #: the contract's message (``messageForTransferRestriction``)
         self.reason = message
-        super().__init__(f"transfer refused (code {code}): {message}", error="TransferRestricted",
-                         args=args, data=data)
+        #: the refusal's numbers, when the pre-check knows them ("at most 10,000 JPY more fits")
+        self.detail = detail
+        super().__init__(f"transfer refused (code {code}): {self.explained}",
+                         error="TransferRestricted", args=args, data=data)
+
+    @property
+    def explained(self) -> str:
+        """The contract's message with the refusal's numbers, when known."""
+        return f"{self.reason}: {self.detail}" if self.detail else self.reason
 
 
 class MissingRole(ContractRevert):

@@ -232,10 +232,7 @@ def _region(text: str) -> int:
 
 
 def _amount(text: str) -> Decimal:
-    value = parse_decimal(text, what="amount")
-    if value <= 0:
-        raise ValueError(f"{text} is not a positive amount; allot more than zero")
-    return value
+    return parse_decimal(text, what="amount", positive=True)
 
 
 def _check_unique_wallet(row: _Row, wallet: str, seen: dict[str, int]) -> None:

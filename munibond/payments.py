@@ -54,7 +54,7 @@ from munibond.exceptions import (
     MissingRole,
     NodeUnreachable,
 )
-from munibond.units import from_units, to_units
+from munibond.units import amount_text, from_units, parse_decimal, to_units
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -75,6 +75,8 @@ __all__ = [
     "PeriodStatus",
     "Redemption",
     "TaxRates",
+    "parse_percent",
+    "percent_to_rate",
 ]
 
 #: Withholding rates are integers in units of 0.001% on chain (20.315% = 20315).
@@ -297,8 +299,9 @@ class PaymentReport:
                          "principal", "tx_hash", "status", "reason"])
         for line in self.lines:
             writer.writerow([line.holder, line.period + 1 if line.period >= 0 else "",
-                             line.gross, line.national_tax,
-                             line.local_tax, line.tax, line.net, line.principal, line.tx_hash,
+                             *(amount_text(v) for v in (line.gross, line.national_tax,
+                                                        line.local_tax, line.tax, line.net,
+                                                        line.principal)), line.tx_hash,
                              line.status, line.reason])
         return out.getvalue()
 
@@ -315,13 +318,30 @@ def _time(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
+def _without_percent(value: Decimal | str | int) -> Decimal | str | int:
+    """A percentage's number: ``"15.315%"`` -> ``"15.315"`` (Decimals and ints as they are)."""
+    if isinstance(value, str):
+        text = value.strip()
+        return text[:-1] if text.endswith("%") else text
+    return value
+
+
+def parse_percent(value: Decimal | str | int, what: str, *, positive: bool = False) -> Decimal:
+    """A percentage (``"15.315%"``, ``"15.315"``) read by the one amount grammar."""
+    try:
+        return parse_decimal(_without_percent(value), what=f"{what} (percent)",
+                             positive=positive)
+    except AmountError as error:
+        if "is not a number" in str(error):
+            kind = "positive percentage" if positive else "percentage"
+            raise AmountError(f"{what}: {value!r} is not a {kind} (e.g. 15.315%)") from None
+        raise
+
+
 def percent_to_rate(value: Decimal | str | int, what: str) -> int:
     """A withholding rate in percent (``"15.315"``) as the contract's integer (15315)."""
-    try:
-        percent = Decimal(str(value).strip().rstrip("%"))
-    except ArithmeticError:
-        raise AmountError(f"{what}: {value!r} is not a percentage") from None
-    if not percent.is_finite() or percent < 0 or percent > 100:
+    percent = parse_percent(value, what)
+    if percent > 100:
         raise AmountError(f"{what}: {value!r} must be between 0% and 100%")
     scaled = percent / RATE_UNIT
     if scaled != scaled.to_integral_value():
@@ -802,12 +822,7 @@ class Redemption(_Payments):
         terms = self.terms()
         target = self.period(period, terms=terms)
         final = self.period(terms.period_count - 1, terms=terms)
-        try:
-            price = Decimal(str(price_percent).strip().rstrip("%"))
-        except ArithmeticError:
-            raise AmountError(f"call price {price_percent!r} is not a percentage") from None
-        if not price.is_finite() or price <= 0:
-            raise AmountError(f"call price must be a positive percentage, got {price_percent!r}")
+        price = parse_percent(price_percent, "call price", positive=True)
         redemption_bps = int(self.bond.terms().redemption_price_bps)
         # the final period pays the outstanding face x the redemption price: outstanding face per
         # unit of original face (scaled) = final principal / redemption price

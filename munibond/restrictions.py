@@ -28,20 +28,29 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class Restriction:
     """One restriction code: ``code`` (0 = allowed), the contract's constant ``name``, its
-    ``message`` (identical to ``messageForTransferRestriction``) and a ``hint`` for people."""
+    ``message`` (identical to ``messageForTransferRestriction``) and a ``hint`` for people.
+    ``detail``: the numbers of one refusal, when a bond's pre-check knows them (``"locked up
+    until 2027-01-15 09:00 JST"``, ``"at most 10,000 JPY more fits"``); empty otherwise."""
 
     code: int
     name: str
     message: str
     hint: str
+    detail: str = ""
 
     @property
     def ok(self) -> bool:
         """True when the code allows the transfer (code 0)."""
         return self.code == SUCCESS
 
+    @property
+    def explained(self) -> str:
+        """The message with the refusal's numbers: ``"Recipient would exceed the maximum
+        holding: ... at most 10,000 JPY more fits"``."""
+        return f"{self.message}: {self.detail}" if self.detail else self.message
+
     def __str__(self) -> str:
-        return self.message if self.ok else f"code {self.code} ({self.name}): {self.message}"
+        return self.message if self.ok else f"code {self.code} ({self.name}): {self.explained}"
 
 
 SUCCESS: Final = 0

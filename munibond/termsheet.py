@@ -153,12 +153,9 @@ def _money(value: Any) -> Decimal:
               f"amounts exactly; write the amount as a quoted string, e.g. "
               f"\"{_float_text(value)}\"")
     try:
-        amount = parse_decimal(value, what="amount")
+        return parse_decimal(value, what="amount", positive=True)
     except AmountError as error:
-        _fail(f"expected an amount of money as a decimal string such as \"10000\" ({error})")
-    if amount <= 0:
-        _fail(f"must be more than zero, got {amount}")
-    return amount
+        _fail(f"{error} (amounts are quoted decimals such as \"10000\")")
 
 
 def _rate(value: Any) -> Decimal:

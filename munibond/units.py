@@ -19,9 +19,11 @@ from typing import Final
 from munibond.exceptions import AmountError
 
 __all__ = [
+    "AMOUNT_GRAMMAR",
     "RATE_SCALE",
     "UINT104_MAX",
     "UINT256_MAX",
+    "amount_text",
     "currency_minor_units",
     "format_amount",
     "format_rate",
@@ -40,12 +42,13 @@ RATE_SCALE: Final = 1_000_000
 UINT104_MAX: Final = 2**104 - 1
 UINT256_MAX: Final = 2**256 - 1
 
-# ASCII digits only (Decimal() would accept full-width digits, U+FF10..U+FF19), optional sign,
-# underscores between digits (as in Python literals: "500_000_000"), optional exponent.
-_DIGITS = r"[0-9](?:_?[0-9])*"
-_DECIMAL_RE: Final = re.compile(
-    rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?"
-)
+# The one amount grammar (CLI arguments and options, CSV cells, YAML term sheets, SDK strings):
+# ASCII digits with an optional fraction - "100", "0.5", "10000.25". No sign, no exponent, no
+# separators, no whitespace inside, no NaN or infinity.
+_AMOUNT_RE: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+#: what an amount looks like, for messages
+AMOUNT_GRAMMAR: Final = "ASCII digits with an optional fraction, such as \"10000\" or \"0.5\""
+_NOT_FINITE: Final = frozenset({"nan", "snan", "qnan", "inf", "infinity"})
 
 # ISO 4217 minor units that differ from 2 (used only to format amounts for people).
 _MINOR_UNITS: Final[dict[str, int]] = {
@@ -62,40 +65,104 @@ _FLOAT_HINT = (
 )
 
 
-def parse_decimal(value: Decimal | str | int, *, what: str = "amount") -> Decimal:
-    """Read ``value`` as an exact, finite ``Decimal``.
+def _full_width(text: str) -> bool:
+    """Full-width forms (U+FF01..U+FF5E: digits, comma, point, signs) or any other non-ASCII
+    digit."""
+    return any("\uff01" <= ch <= "\uff5e" or (ch.isdigit() and not ch.isascii()) for ch in text)
 
-    Accepts a ``Decimal``, an ``int`` or a string of ASCII digits with an optional sign, decimal
-    point, exponent and ``_`` digit separators. Refuses ``float`` and ``bool`` (with the reason),
-    NaN and infinities, thousands separators and anything else.
+
+def _plain_text(text: str) -> str | None:
+    """``text`` written without exponent when it is a finite number (for hints), else None."""
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return None
+    if not value.is_finite() or abs(value.adjusted()) > 30:
+        return None
+    return f"{value:f}"
+
+
+def _text_problem(text: str, what: str, original: str, *, positive: bool) -> str | None:
+    """Why ``text`` (stripped) is not an amount of the grammar, or None when it is one."""
+    if _AMOUNT_RE.fullmatch(text):
+        return None
+    shown = repr(original)
+    if not text:
+        return f"{what}: empty; expected {AMOUNT_GRAMMAR}"
+    if _full_width(text):
+        return (f"{what}: {shown}: full-width digits are not accepted; type ASCII digits "
+                f"(0-9), e.g. \"10000\"")
+    if text[0] == "-":
+        bare = text[1:].strip()
+        example = repr(bare) if _AMOUNT_RE.fullmatch(bare) else "\"10000\""
+        if positive:
+            return (f"{what} must be positive (more than zero), got {shown}; write the amount "
+                    f"without a sign, e.g. {example}")
+        return (f"{what} must not be negative, got {shown}; amounts are written without a "
+                f"sign, e.g. {example}")
+    if text[0] == "+":
+        return (f"{what}: {shown} has a sign; write the amount without one, e.g. "
+                f"{text[1:].strip()!r}")
+    if text.lower().lstrip("+-") in _NOT_FINITE:
+        return f"{what}: {shown} is not a finite number; expected {AMOUNT_GRAMMAR}"
+    if any(ch.isspace() for ch in text) and _AMOUNT_RE.fullmatch("".join(text.split())):
+        return (f"{what}: {shown} contains whitespace; write the amount as one run of digits, "
+                f"e.g. {''.join(text.split())!r}")
+    for separator, name in ((",", "a comma"), ("_", "an underscore"), ("'", "an apostrophe")):
+        if separator in text:
+            bare = text.replace(separator, "")
+            if _AMOUNT_RE.fullmatch(bare):
+                return (f"{what}: {shown} contains {name}; write the number without thousands "
+                        f"separators, e.g. {bare!r}")
+    if "e" in text.lower():
+        plain = _plain_text(text)
+        if plain is not None:
+            return (f"{what}: {shown} is in exponent notation, which is not accepted; write "
+                    f"all the digits, e.g. {plain!r}")
+    if text.startswith("."):
+        return f"{what}: {shown} needs a digit before the point, e.g. {'0' + text!r}"
+    if text.endswith(".") and _AMOUNT_RE.fullmatch(text[:-1]):
+        return f"{what}: {shown} ends with a point; write {text[:-1]!r}"
+    return f"{what}: {shown} is not a number; expected {AMOUNT_GRAMMAR}"
+
+
+def parse_decimal(value: Decimal | str | int, *, what: str = "amount",
+                  positive: bool = False) -> Decimal:
+    """Read ``value`` as an exact, finite, non-negative ``Decimal``: the one parser of amounts.
+
+    A string must follow the one amount grammar: ASCII digits with an optional fraction
+    (``"100"``, ``"0.5"``, ``"10000.25"``), optionally surrounded by whitespace. Refused, each
+    with its reason: signs, exponents (``"1e3"``), thousands separators (``"1,000"``,
+    ``"1_000"``), full-width digits, whitespace inside, NaN and infinities. A ``Decimal`` or an
+    ``int`` is taken as it is, unless negative, NaN or infinite. ``float`` and ``bool`` are
+    refused (with the reason). ``positive``: zero is refused too. ``what`` names the field in
+    the message.
     """
     if isinstance(value, bool):
         raise AmountError(f"{what}: {value!r} is a boolean, not a number")
     if isinstance(value, float):
         raise AmountError(f"{what}: got the float {value!r}; {_FLOAT_HINT}")
     if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
         if not value.is_finite():
             raise AmountError(f"{what}: {value} is not a finite number")
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise AmountError(f"{what}: empty; expected a decimal number such as \"10000\"")
-        if "," in text and _DECIMAL_RE.fullmatch(text.replace(",", "")):
-            raise AmountError(
-                f"{what}: {value!r} contains a comma; write the number without thousands "
-                f"separators, e.g. {text.replace(',', '')!r}"
-            )
-        if not _DECIMAL_RE.fullmatch(text):
-            raise AmountError(
-                f"{what}: {value!r} is not a decimal number; expected digits with an optional "
-                f"decimal point, such as \"10000\" or \"0.5\""
-            )
-        return Decimal(text.replace("_", ""))
-    raise AmountError(f"{what}: expected a decimal string, Decimal or int, got "
-                      f"{type(value).__name__}")
+        amount = value
+    elif isinstance(value, str):
+        problem = _text_problem(value.strip(), what, value, positive=positive)
+        if problem is not None:
+            raise AmountError(problem)
+        amount = Decimal(value.strip())
+    else:
+        raise AmountError(f"{what}: expected a decimal string, Decimal or int, got "
+                          f"{type(value).__name__}")
+    if amount < 0:
+        if positive:
+            raise AmountError(f"{what} must be positive (more than zero), got {value}")
+        raise AmountError(f"{what} must not be negative, got {value}")
+    if positive and amount == 0:
+        raise AmountError(f"{what} must be positive (more than zero), got {value}")
+    return amount
 
 
 def _shift(value: Decimal, places: int) -> Decimal:
@@ -156,8 +223,6 @@ def to_units(
     if isinstance(unit, bool) or not isinstance(unit, int) or unit < 1:
         raise AmountError(f"unit must be a positive integer number of base units, got {unit!r}")
     value = parse_decimal(amount, what=what)
-    if value < 0:
-        raise AmountError(f"{what} {value} is negative; amounts must be zero or more")
     scale: int = 10**decimals
     exact = Fraction(value) * scale
     if exact.denominator != 1:
@@ -180,6 +245,12 @@ def to_units(
     return units
 
 
+def amount_text(amount: Decimal | int) -> str:
+    """An amount as the one grammar writes it, for files a person or a program reads back:
+    ``Decimal("0E-18")`` -> ``"0.000000000000000000"``, ``Decimal("1E+3")`` -> ``"1000"``."""
+    return f"{Decimal(amount):f}"
+
+
 def currency_minor_units(currency: str) -> int:
     """ISO 4217 minor units of ``currency`` (JPY 0, USD 2, BHD 3); 2 when unknown."""
     return _MINOR_UNITS.get(currency.upper(), 2)
@@ -191,7 +262,10 @@ def format_amount(amount: Decimal | int, currency: str) -> str:
     Shows at least the currency's minor units (``"USD 1,234.50"``) and never hides digits the
     amount has beyond them (``"JPY 0.5"`` stays visible).
     """
-    value = parse_decimal(amount)
+    if isinstance(amount, bool) or not isinstance(amount, Decimal | int) or (
+            isinstance(amount, Decimal) and not amount.is_finite()):
+        raise AmountError(f"cannot format {amount!r} as an amount")
+    value = Decimal(amount)
     places = max(currency_minor_units(currency), _fraction_digits(value))
     return f"{currency.upper()} {value:,.{places}f}"
 
@@ -215,13 +289,15 @@ def parse_rate(value: Decimal | str | int, *, what: str = "rate") -> Decimal:
             if text.lower().endswith(suffix):
                 text, shift = text[: -len(suffix)].rstrip(), places
                 break
+        if text.startswith("-"):
+            raise AmountError(f"{what}: {value!r} is negative; rates must be zero or more")
         try:
             rate = _shift(parse_decimal(text, what=what), shift)
-        except AmountError:
-            raise AmountError(
-                f"{what}: {value!r} is not a rate; expected e.g. \"0.450%\", \"45bp\" or "
-                f"\"0.0045\" (a fraction)"
-            ) from None
+        except AmountError as error:
+            hint = "e.g. \"0.450%\", \"45bp\" or \"0.0045\" (a fraction)"
+            if "is not a number" in str(error) or not text:
+                raise AmountError(f"{what}: {value!r} is not a rate; expected {hint}") from None
+            raise AmountError(f"{error}; a rate is written {hint}") from None
     else:
         rate = parse_decimal(value, what=what)
     if rate < 0:

@@ -223,7 +223,10 @@ def test_allotments(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("amount", "words"), [
     ('"10,000"', "thousands separators"),
-    ("ten", "not a decimal number"),
+    ("ten", "'ten' is not a number"),
+    ("1e4", "'1e4' is in exponent notation, which is not accepted"),
+    ("\uff11\uff10\uff10\uff10\uff10", "full-width digits are not accepted; type ASCII digits"),
+    ("+10000", "has a sign"),
     ("0", "positive"),
     ("-10000", "positive"),
     ("", "empty"),

@@ -4,13 +4,17 @@ Exit codes
 ==========
 
 ===  ==========================================================================================
-0    done (``check``: the transfer is allowed)
+0    done (``check``: the transfer is allowed; ``coupon pay``, ``redeem pay``: everything due
+     was paid, or nothing is due yet)
 1    an error: what is wrong and what to do, on one line on standard error (``error: ...``)
 2    a usage error: an unknown option, a missing or malformed argument (an address, an amount,
      a date), also on one line
 3    refused by the bond's rules: ``check`` of a transfer the bond refuses, a transfer or forced
-     transfer the pre-check refuses (ERC-1404 code and message), ``allot --strict`` with refused
-     lines
+     transfer the pre-check refuses (ERC-1404 code and message), an amount off the trading unit
+     (code 16; ``check``, ``transfer``, ``force-transfer``, ``freeze``, ``allot``), ``allot
+     --strict`` with refused lines
+4    a due payment could not be made (``coupon pay|claim``, ``redeem pay|claim``): a due period
+     not (fully) funded, a payee that failed and stays owed; what a scheduler alerts on
 130  interrupted (Ctrl-C) - except ``munibond chain``, where Ctrl-C is the way to stop (0)
 ===  ==========================================================================================
 
@@ -110,7 +114,9 @@ def cli(ctx: click.Context) -> None:
       1    error (one line on standard error: what is wrong and what to do)
       2    usage error (unknown option, malformed address, amount or date)
       3    refused by the bond's rules (check, transfer, force-transfer,
-           allot --strict)
+           allot --strict; an amount off the trading unit)
+      4    a due payment could not be made (coupon pay|claim, redeem
+           pay|claim: a due period unfunded, a payee left owed)
       130  interrupted (Ctrl-C; munibond chain stops with 0)
     """
     state_of(ctx)

@@ -14,6 +14,7 @@ from munibond.cli.options import (
     ADDRESS,
     AMOUNT,
     BOND,
+    Command,
     connection_options,
     signer_options,
     state_of,
@@ -39,9 +40,17 @@ def _tx(receipt: Any) -> str:
 
 
 def _units(bond: Bond, amount: Decimal) -> int:
-    """Check ``amount`` against the bond's trading unit before anything else (the error names
-    the unit)."""
-    return bond.to_units(amount)
+    """Check ``amount`` against the bond's trading unit before anything else: an amount off it
+    is refused by the bond's rules (restriction code 16, exit code 3), naming the unit."""
+    from munibond.exceptions import AmountError
+    from munibond.restrictions import restriction
+
+    try:
+        return bond.to_units(amount)
+    except AmountError as error:
+        found = restriction(16)
+        raise Refused(f"refused by the bond's rules, restriction code 16 ({found.name}): "
+                      f"{error}; the transaction was not sent") from None
 
 
 def _reason(value: str, option: str = "'--reason'") -> str:
@@ -60,7 +69,7 @@ def _account_line(state: State, bond: Bond, wallet: str) -> None:
 
 # --- allot -----------------------------------------------------------------------------------
 
-@click.command("allot")
+@click.command("allot", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("csv_file", metavar="CSV", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True,
@@ -91,9 +100,11 @@ def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_r
     currency = terms.currency_code
     for line in lines:
         try:
-            _units(bond, line.amount)
+            bond.to_units(line.amount)
         except AmountError as error:
-            raise InputFileError(str(csv_file), line.line, f"column 'amount': {error}") from None
+            # off the trading unit: refused by the bond's rules (exit code 3), naming the line
+            raise Refused(str(InputFileError(str(csv_file), line.line,
+                                             f"column 'amount': {error}"))) from None
     if not dry_run:
         bond.require_role(ISSUER_ROLE, state.signer.address)
 
@@ -110,7 +121,7 @@ def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_r
         verdict = bond.check_mint(line.wallet, missing)
         if not verdict.ok:
             refused.append([str(line.line), line.wallet, f"{missing:,}", str(verdict.code),
-                            verdict.message, verdict.hint])
+                            verdict.explained, verdict.hint])
             continue
         to_mint.append((line.wallet, line.amount))
         total += missing
@@ -161,7 +172,7 @@ def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_r
 
 # --- transfers -------------------------------------------------------------------------------
 
-@click.command("transfer")
+@click.command("transfer", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("amount", type=AMOUNT)
 @click.option("--to", "recipient", type=ADDRESS, required=True, help="The receiving wallet.")
@@ -185,7 +196,7 @@ def transfer(ctx: click.Context, bond_ref: str, amount: Decimal, recipient: str)
               f"{recipient}: {_tx(receipt)}; signer {state.signed_by}")
 
 
-@click.command("check")
+@click.command("check", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("amount", type=AMOUNT)
 @click.option("--from", "sender", type=ADDRESS, required=True, help="The sending wallet.")
@@ -199,17 +210,26 @@ def check(ctx: click.Context, bond_ref: str, amount: Decimal, sender: str,
     Prints the ERC-1404 restriction code and its message (and, when refused, what to do).
     Exit code 0 when allowed, 3 when refused. Sends nothing.
     """
+    from munibond.exceptions import AmountError
+    from munibond.restrictions import restriction
+
     state = state_of(ctx)
     bond = state.bond(bond_ref).bond
-    _units(bond, amount)
+    try:
+        bond.to_units(amount)
+    except AmountError as error:  # the bond's code 16, with the unit and the nearest amounts
+        found = restriction(16)
+        state.say(f"code 16 ({found.name}): {error}")
+        state.say(f"what to do: {found.hint}")
+        ctx.exit(3)
     verdict = bond.check_transfer(sender, recipient, amount)
-    state.say(f"code {verdict.code} ({verdict.name}): {verdict.message}")
+    state.say(f"code {verdict.code} ({verdict.name}): {verdict.explained}")
     if not verdict.ok:
         state.say(f"what to do: {verdict.hint}")
         ctx.exit(3)
 
 
-@click.command("force-transfer")
+@click.command("force-transfer", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("amount", type=AMOUNT)
 @click.option("--from", "sender", type=ADDRESS, required=True, help="The wallet to take from.")
@@ -235,7 +255,7 @@ def force_transfer(ctx: click.Context, bond_ref: str, amount: Decimal, sender: s
               f"{recipient}, reason {why!r}: {_tx(receipt)}; signer {state.signed_by}")
 
 
-@click.command("recover")
+@click.command("recover", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.option("--lost", type=ADDRESS, required=True, help="The lost wallet.")
 @click.option("--new", "new", type=ADDRESS, required=True,
@@ -271,7 +291,7 @@ def _pause(ctx: click.Context, bond_ref: str, paused: bool) -> None:
     state.say(f"bond {bond.code} is now {word}: {_tx(receipt)}; signer {state.signed_by}")
 
 
-@click.command("pause")
+@click.command("pause", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @connection_options()
 @signer_options()
@@ -281,7 +301,7 @@ def pause(ctx: click.Context, bond_ref: str) -> None:
     _pause(ctx, bond_ref, True)
 
 
-@click.command("unpause")
+@click.command("unpause", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @connection_options()
 @signer_options()
@@ -291,7 +311,7 @@ def unpause(ctx: click.Context, bond_ref: str) -> None:
     _pause(ctx, bond_ref, False)
 
 
-@click.command("freeze")
+@click.command("freeze", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("wallet", type=ADDRESS)
 @click.option("--amount", type=AMOUNT, default=None,

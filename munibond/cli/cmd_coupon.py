@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from munibond.cli.options import state_of, verbose_option
+from munibond.cli.options import Group, state_of, verbose_option
 
 if TYPE_CHECKING:
     from munibond.schedule import CouponPeriod, CouponSchedule
@@ -66,7 +66,11 @@ def _hundred(value: Decimal | Fraction) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
+    """``2027-06-14 15:00 JST``: in the bond's zone (the schedule's times carry it)."""
+    from munibond.cli.output import local_time
+
+    assert moment.tzinfo is not None
+    return local_time(moment, moment.tzinfo)
 
 
 def _payment(schedule: CouponSchedule, paid: date, unadjusted: date) -> str:
@@ -210,7 +214,7 @@ def _csv_text(schedule: CouponSchedule) -> str:
     return buffer.getvalue()
 
 
-@click.group("coupon")
+@click.group("coupon", cls=Group)
 def coupon() -> None:
     """A bond's coupons: the schedule a term sheet gives, funding, payments (claim and push),
     withholding tax and its remittance, unclaimed funds."""
@@ -271,8 +275,7 @@ def schedule(ctx: click.Context, term_sheet: Path, csv_target: str | None) -> No
 
     currency = plan.currency
     per_bond = f"per {_amount(plan.denomination)} {currency}"
-    first = plan.periods[0].record_time if plan.periods else plan.redemption.record_time
-    record_header = f"record time ({first.tzname() or plan.timezone})"
+    record_header = "record time"
     state.show(fields_table(f"Coupon schedule of {plan.code}", _summary(plan, sheet)))
     notes = any(p.is_odd for p in plan.periods) or amortisations > 0
     rows: list[list[str]] = []

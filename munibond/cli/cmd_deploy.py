@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from munibond.cli.options import connection_options, signer_options, state_of
+from munibond.cli.options import Command, connection_options, signer_options, state_of
 
 if TYPE_CHECKING:
     from munibond.bond import Bond
@@ -47,7 +47,7 @@ def _publish_documents(state: State, bond: Bond, sheet: TermSheet) -> str:
             f"({len(outcome.published)} transaction(s)){note}")
 
 
-@click.command("deploy")
+@click.command("deploy", cls=Command)
 @click.argument("term_sheet", metavar="TERMSHEET",
                 type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--settlement", default="auto", show_default=True, metavar="auto|none|ADDRESS",
@@ -95,7 +95,9 @@ def deploy(ctx: click.Context, term_sheet: Path, settlement: str, fresh: bool,
                        accept_term_sheet_edits=accept_term_sheet_edits, report=state.note)
     ensure_payments(bond, signer, sheet, token=bond.terms().settlement_token, say=state.note)
     documents = None if no_documents else _publish_documents(state, bond, sheet)
-    terms_table, rules_table = bond_summary(bond)
+    from zoneinfo import ZoneInfo
+
+    terms_table, rules_table = bond_summary(bond, ZoneInfo(sheet.bond.coupon.timezone))
     state.say(f"bond {sheet.bond.code} at {bond.address}")
     state.show(terms_table)
     state.show(rules_table)

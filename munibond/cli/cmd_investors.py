@@ -12,11 +12,12 @@ import click
 from munibond.cli.options import (
     ADDRESS,
     DAY,
+    Group,
     connection_options,
     signer_options,
     state_of,
 )
-from munibond.cli.output import fields_table, instant, progress_bar, region_text, yes_no
+from munibond.cli.output import fields_table, local_time, progress_bar, region_text, yes_no
 
 if TYPE_CHECKING:
     from munibond.cli.state import State
@@ -27,7 +28,7 @@ __all__ = ["investors"]
 DEFAULT_CHUNK = 50
 
 
-@click.group("investors")
+@click.group("investors", cls=Group)
 def investors() -> None:
     """Register investor wallets (KYC) in the platform's registry, and look them up."""
 
@@ -147,6 +148,7 @@ def show(ctx: click.Context, wallet: str) -> None:
     verified = registry.is_verified(wallet)
     last_day = (record.kyc_valid_until - timedelta(days=1)).date()
     now = datetime.fromtimestamp(state.chain.now(), UTC)
+    zone = state.zone()  # the zone of the network's bonds (the registry has none of its own)
 
     def name(lookup: Callable[[int], str], value: int) -> str:
         try:
@@ -162,10 +164,11 @@ def show(ctx: click.Context, wallet: str) -> None:
         ("tax category", name(codes.tax_category_name, record.tax_category)),
         ("region", region_text(record.region) if record.region else "none (outside Japan)"),
         ("KYC valid", f"through {last_day.isoformat()} (expires "
-                      f"{instant(record.kyc_valid_until)})"
+                      f"{local_time(record.kyc_valid_until, zone)})"
                       + ("" if record.kyc_valid_until > now else ": EXPIRED")),
         ("suspended", yes_no(record.suspended)),
-        ("verified now", yes_no(verified) + f" (at the chain's time {instant(now)})"),
+        ("verified now", yes_no(verified)
+         + f" (at the chain's time {local_time(now, zone)})"),
     ]
     state.show(fields_table(f"Investor {record.investor_id}", rows))
     state.say(f"registry {registry.address}")

@@ -16,25 +16,27 @@ import contextlib
 import csv
 import io
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import click
 
+from munibond.cli.errors import Unpaid
 from munibond.cli.options import (
     ADDRESS,
     AMOUNT,
     BOND,
+    Command,
+    Group,
     connection_options,
     signer_options,
     state_of,
 )
-from munibond.cli.output import face, fields_table, instant, progress_bar, table, yes_no
+from munibond.cli.output import face, fields_table, local_time, progress_bar, table, yes_no
 from munibond.exceptions import ContractRevert, MissingRole, MunibondError, TransactionReverted
 
 if TYPE_CHECKING:
@@ -79,15 +81,6 @@ def _plain(value: Decimal) -> str:
     return _num(value).replace(",", "")
 
 
-def _short(when: datetime) -> str:
-    """``2027-06-14 06:00`` (UTC) for tables."""
-    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-
-
-def _at(timestamp: int) -> str:
-    return instant(datetime.fromtimestamp(int(timestamp), UTC))
-
-
 def _tx(receipt: Any) -> str:
     from hexbytes import HexBytes
 
@@ -116,6 +109,11 @@ class _View:
     payments: Coupons | Redemption
     terms: PaymentTerms
     currency: str
+    zone: tzinfo
+
+    def when(self, moment: datetime | int) -> str:
+        """A time in the bond's zone, with the zone: ``2027-06-15 00:00 JST``."""
+        return local_time(moment, self.zone)
 
     @property
     def bond(self) -> Bond:
@@ -174,7 +172,7 @@ def _open(ctx: click.Context, bond_ref: str, *, redemption: bool = False) -> _Vi
     payments: Coupons | Redemption = bond.redemption if redemption else bond.coupons
     terms = payments.terms()  # a bond without a schedule stops here, saying so
     return _View(state=state, handle=handle, payments=payments, terms=terms,
-                 currency=bond.terms().currency_code)
+                 currency=bond.terms().currency_code, zone=state.zone(handle))
 
 
 def _sent(error: BaseException) -> str:
@@ -197,8 +195,8 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
         index, label = -1, ""
     if name == "NotYetPayable":
         return (f"nothing payable yet: {label} of {code} is paid from "
-                f"{_at(args['paymentTime'])} (its payment time; the chain's time is "
-                f"{_at(view.now())})")
+                f"{view.when(args['paymentTime'])} (its payment time; the chain's time is "
+                f"{view.when(view.now())})")
     if name == "PeriodNotFunded":
         status = view.payments.funding(index)
         return (f"{label} of {code} is due but not funded (required "
@@ -209,8 +207,8 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
         now = view.now()
         upcoming = [p for p in view.schedule() if now < p.record_time.timestamp()]
         later = (f"; the next period, {view.label(upcoming[0].index)}, is recorded at "
-                 f"{instant(upcoming[0].record_time)} and paid from "
-                 f"{instant(upcoming[0].payment_time)}" if upcoming else "")
+                 f"{view.when(upcoming[0].record_time)} and paid from "
+                 f"{view.when(upcoming[0].payment_time)}" if upcoming else "")
         return (f"{args['holder']} is owed nothing by {code} now: it held no units at a record "
                 f"time that passed, or has been paid for every period recorded{later} (see "
                 f"`munibond coupon status {code} --holder {args['holder']}`)")
@@ -230,9 +228,9 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
         final = view.payments.final_period()
         now = view.now()
         if now < final.payment_time.timestamp():
-            why = (f"the bond matures at {instant(final.payment_time)} (period {final.number}; "
-                   f"the chain's time is {_at(now)}); until then `munibond coupon claim {code}` "
-                   f"pays the coupons due")
+            why = (f"the bond matures at {view.when(final.payment_time)} (period "
+                   f"{final.number}; the chain's time is {view.when(now)}); until then "
+                   f"`munibond coupon claim {code}` pays the coupons due")
         elif not final.funded:
             why = (f"{view.label(final.index)} is not funded yet: the paying agent funds it with "
                    f"`munibond redeem fund {code}`")
@@ -250,9 +248,10 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
                 f"(`munibond freeze {code} {args['holder']} --amount X --unfreeze`)")
     if name == "ClaimWindowOpen":
         period = view.payments.period(index, terms=view.terms)
-        return (f"the claim window of {label} of {code} is open until {_at(args['closesAt'])} "
-                f"({_duration(view.terms.claim_window)} after its payment time "
-                f"{instant(period.payment_time)}; the chain's time is {_at(view.now())}): "
+        return (f"the claim window of {label} of {code} is open until "
+                f"{view.when(args['closesAt'])} ({_duration(view.terms.claim_window)} after its "
+                f"payment time {view.when(period.payment_time)}; the chain's time is "
+                f"{view.when(view.now())}): "
                 f"unclaimed funds can go back to the issuer only after that")
     if name == "CallNoticeTooShort":
         period = view.payments.period(index, terms=view.terms)
@@ -260,9 +259,9 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
             return f"{label} of {code} is already the final redemption: there is nothing to call"
         return (f"too late to call {label} of {code}: a call is announced at least "
                 f"{_duration(view.terms.call_notice)} before the period's payment time "
-                f"{instant(period.payment_time)} and before its record time "
-                f"{instant(period.record_time)}, so by {_at(args['announceBy'])} at the latest; "
-                f"the chain's time is {_at(view.now())}")
+                f"{view.when(period.payment_time)} and before its record time "
+                f"{view.when(period.record_time)}, so by {view.when(args['announceBy'])} at the "
+                f"latest; the chain's time is {view.when(view.now())}")
     if name == "NoShortfall":
         period = view.payments.period(index, terms=view.terms)
         if period.swept:
@@ -270,7 +269,7 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
         elif period.funded:
             why = "it is fully funded"
         else:
-            why = f"it is not due before its payment time {instant(period.payment_time)}"
+            why = f"it is not due before its payment time {view.when(period.payment_time)}"
         return f"{label} of {code} has no funding shortfall to report: {why}"
     if name == "NoTaxAccount":
         return (f"bond {code} has no tax account to remit to: the admin sets it with `munibond "
@@ -307,7 +306,20 @@ def _explained(view: _View) -> Iterator[None]:
         message = _explain(view, error)
         if message is None:
             raise
+        if _unpaid(view, error):
+            raise Unpaid(message + _sent(error)) from error.__cause__
         raise PaymentRefused(message + _sent(error)) from error.__cause__
+
+
+def _unpaid(view: _View, error: ContractRevert) -> bool:
+    """Whether a contract error means a payment that is due could not be made (exit code 4): a
+    due period not funded, a payee the settlement token refused."""
+    if error.error in ("PeriodNotFunded", "SettlementTransferFailed"):
+        return True
+    if error.error == "RedemptionNotDue":
+        final = view.payments.final_period()
+        return view.now() >= final.payment_time.timestamp() and not final.funded
+    return False
 
 
 def _require_funder(view: _View, account: str) -> None:
@@ -437,7 +449,7 @@ def _fund(ctx: click.Context, view: _View, index: int, amount: Decimal | None,
         receipts = view.coupons.fund(state.signer, index, amount, token=token)
     after = view.payments.funding(index)
     due = ("payable now" if after.payable
-           else f"payable from {instant(period.payment_time)}")
+           else f"payable from {view.when(period.payment_time)}")
     sent = ", ".join(_tx(r) for r in receipts)
     state.say(f"funded {label} of {code} with {view.money(status.shortfall)}: required "
               f"{view.money(after.required)}, funded {view.money(after.funded)}, shortfall "
@@ -453,35 +465,37 @@ def _settlement_balance(view: _View, account: str) -> int:
     return int(token.functions.balanceOf(account).call())
 
 
-def _blocker(view: _View, periods: Sequence[PaymentPeriod]) -> str | None:
-    """Why nothing of ``periods`` can be paid now, or None when one is payable (or closed, which
-    a payment settles as lapsed)."""
+def _blocker(view: _View, periods: Sequence[PaymentPeriod]) -> tuple[str, bool] | None:
+    """Why nothing of ``periods`` can be paid now, and whether that is a due period not funded
+    (True) rather than nothing due yet (False); None when one is payable (or closed, which a
+    payment settles as lapsed)."""
     now = view.now()
     code = view.code
     recorded = [p for p in periods if now >= p.record_time.timestamp()]
     if not recorded:
         first = periods[0]
         return (f"nothing payable yet: no record time of {code} has passed; "
-                f"{view.label(first.index)} is recorded at {instant(first.record_time)} and "
-                f"paid from {instant(first.payment_time)} (the chain's time is {_at(now)})")
+                f"{view.label(first.index)} is recorded at {view.when(first.record_time)} and "
+                f"paid from {view.when(first.payment_time)} (the chain's time is {view.when(now)})",
+                False)
     for p in recorded:
         if p.swept or (p.funded and now >= p.payment_time.timestamp()):
             return None
     first = recorded[0]
     if now < first.payment_time.timestamp():
         return (f"nothing payable yet: {view.label(first.index)} of {code} is paid from "
-                f"{instant(first.payment_time)} (its payment time; the chain's time is "
-                f"{_at(now)})")
+                f"{view.when(first.payment_time)} (its payment time; the chain's time is "
+                f"{view.when(now)})", False)
     status = view.payments.funding(first.index)
     return (f"{view.label(first.index)} of {code} is due but not funded (required "
             f"{view.money(status.required)}, funded {view.money(status.funded)}, shortfall "
             f"{view.money(status.shortfall)}): the paying agent funds it with `munibond coupon "
-            f"fund {code} {first.index + 1}`")
+            f"fund {code} {first.index + 1}`", True)
 
 
-def _held_back(view: _View) -> str | None:
+def _held_back(view: _View) -> tuple[str, bool] | None:
     """The first period recorded that is not payable (periods are paid in order, so it holds
-    back the later ones), or None."""
+    back the later ones), and whether it is due (and so not funded), or None."""
     now = view.now()
     for p in view.schedule():
         if now < p.record_time.timestamp():
@@ -489,9 +503,12 @@ def _held_back(view: _View) -> str | None:
         if p.swept or (p.funded and now >= p.payment_time.timestamp()):
             continue
         if now < p.payment_time.timestamp():
-            return f"{view.label(p.index)} is paid from {instant(p.payment_time)}"
-        return (f"{view.label(p.index)} is due but not funded, which holds back the periods "
-                f"after it: `munibond coupon fund {view.code} {p.number}`")
+            return f"{view.label(p.index)} is paid from {view.when(p.payment_time)}", False
+        status = view.payments.funding(p.index)
+        return (f"{view.label(p.index)} of {view.code} is due but not funded (required "
+                f"{view.money(status.required)}, funded {view.money(status.funded)}, shortfall "
+                f"{view.money(status.shortfall)}), which holds back the periods after it: "
+                f"`munibond coupon fund {view.code} {p.number}`", True)
     return None
 
 
@@ -558,15 +575,20 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
     if redemption:
         final = view.redemption.final_period()
         if view.now() < final.payment_time.timestamp():
-            raise PaymentRefused(
-                f"the redemption of {code} is not due: the bond matures at "
-                f"{instant(final.payment_time)} (period {final.number}; the chain's time is "
-                f"{_at(view.now())}); nothing sent")
+            # nothing is due yet: done (exit 0), so that a scheduler may run this every day
+            state.say(f"the redemption of {code} is not due: the bond matures at "
+                      f"{view.when(final.payment_time)} (period {final.number}; the chain's time "
+                      f"is {view.when(view.now())}); nothing sent")
+            return
         blocked = _blocker(view, [final])
     else:
         blocked = _blocker(view, view.schedule())
     if blocked:
-        raise PaymentRefused(blocked + "; nothing sent")
+        reason, due = blocked
+        if due:
+            raise Unpaid(reason + "; nothing sent")
+        state.say(reason + "; nothing sent")  # nothing due yet: done (exit 0)
+        return
     candidates = listed if listed is not None else view.payments.bond_holders_ever()
     where = f"listed in {holders_file}" if listed is not None else "that ever held the bond"
     state.note(f"paying {code}: checking what the {len(candidates)} wallet(s) {where} are owed, "
@@ -594,18 +616,31 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
         whom = (f"none of the {len(candidates)} wallet(s) listed in {holders_file} is"
                 if listed is not None else "no holder is")
         held = _held_back(view)
-        state.say(f"{whom} owed anything payable now by {code}: nothing sent"
-                  + (f"; {held}" if held else ""))
+        line = (f"{whom} owed anything payable now by {code}: nothing sent"
+                + (f"; {held[0]}" if held else ""))
+        if held is not None and held[1]:
+            raise Unpaid(line)
+        state.say(line)
         return
     _show_report(view, report, checked=len(candidates))
     state.say(f"signer {state.signed_by}")
     failed = report.failed
+    held = _held_back(view)
+    unpaid: list[str] = []
     if failed:
-        raise PaymentRefused(
+        unpaid.append(
             f"{len({f.holder for f in failed})} payee(s) could not be paid (reasons above"
             f"{f' and in {report_file}' if report_file else ''}): they stay owed; once what the "
             f"reasons say is fixed (a frozen wallet unfrozen, ...), run the same `munibond {group} "
             f"pay` again, which pays only them")
+    if report.shortfalls or (held is not None and held[1]):
+        short = (", ".join(view.label(s.period) for s in report.shortfalls)
+                 or (held[0] if held else ""))
+        unpaid.append(f"due but not fully funded: {short}; its holders wait (see SHORTFALL "
+                      f"above): fund it with `munibond coupon fund {code} PERIOD`, then run the "
+                      f"same `munibond {group} pay` again")
+    if unpaid:
+        raise Unpaid("; ".join(unpaid))
 
 
 def _claim(ctx: click.Context, bond_ref: str, *, redemption: bool) -> None:
@@ -679,7 +714,7 @@ def _period_action(func: Callable[..., Any]) -> Callable[..., Any]:
                                        type=click.IntRange(min=1))(func))
 
 
-@click.command("fund")
+@click.command("fund", cls=Command)
 @_period_action
 @click.option("--amount", type=AMOUNT, default=None,
               help="The amount to fund, in the settlement currency: must be exactly what the "
@@ -699,7 +734,7 @@ def fund(ctx: click.Context, bond_ref: str, number: int, amount: Decimal | None,
     _fund(ctx, view, period.index, amount, token)
 
 
-@click.command("pay")
+@click.command("pay", cls=Command)
 @_pay_options
 def pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holders: bool,
         chunk_size: int, report_file: Path | None) -> None:
@@ -714,7 +749,7 @@ def pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holder
     _pay(ctx, bond_ref, holders_file, all_holders, chunk_size, report_file, redemption=False)
 
 
-@click.command("claim")
+@click.command("claim", cls=Command)
 @_bond_action
 def claim(ctx: click.Context, bond_ref: str) -> None:
     """Claim everything BOND owes the signer (a holder) and is payable now.
@@ -767,17 +802,17 @@ def _schedule_status(view: _View) -> None:
         ("call notice", _duration(terms.call_notice)),
         ("tax account", account or "none (set with `munibond coupon tax-rates BOND "
                                    "--tax-account ADDRESS`)"),
-        ("chain time", _at(now)),
+        ("chain time", view.when(now)),
     ]))
     rows: list[list[str]] = []
     for p in view.schedule():
         status = view.payments.funding(p.index)
         paid = view.payments.paid(p.index)
-        rows.append([str(p.number), _kind(p), _short(p.record_time), _short(p.payment_time),
+        rows.append([str(p.number), _kind(p), view.when(p.record_time), view.when(p.payment_time),
                      _state_of_period(p, status.payable, now), _num(status.required),
                      _num(status.funded), _num(status.shortfall), _num(paid.coupon_gross),
                      _num(paid.withheld), _num(paid.net), _num(paid.tax_remitted)])
-    columns = ["period", "pays (of face)", "record (UTC)", "payment (UTC)", "state", "required",
+    columns = ["period", "pays (of face)", "record time", "payment time", "state", "required",
                "funded", "shortfall", "gross paid", "tax withheld", "net paid", "tax remitted"]
     state.show(table(columns, rows, title=f"Periods (amounts in {currency})",
                      right=["period", *columns[5:]]))
@@ -791,10 +826,10 @@ def _period_status(view: _View, p: PaymentPeriod) -> None:
     closes = int(p.payment_time.timestamp()) + view.terms.claim_window
     rows = [
         ("pays (of face)", _kind(p)),
-        ("record time", instant(p.record_time)
+        ("record time", view.when(p.record_time)
          + (" (passed)" if now >= p.record_time.timestamp() else "")),
-        ("payment time", instant(p.payment_time)),
-        ("claim window", f"until {_at(closes)}"),
+        ("payment time", view.when(p.payment_time)),
+        ("claim window", f"until {view.when(closes)}"),
         ("state", _state_of_period(p, status.payable, now)),
         ("funding", f"required {view.money(status.required)}, funded "
                     f"{view.money(status.funded)}, shortfall {view.money(status.shortfall)}"),
@@ -898,7 +933,7 @@ def _reconcile(view: _View, p: PaymentPeriod) -> bool:
     record = int(p.record_time.timestamp())
     label = view.label(p.index)
     if chain.now() < record:
-        state.say(f"reconciliation: {label} is recorded at {instant(p.record_time)}; nothing "
+        state.say(f"reconciliation: {label} is recorded at {view.when(p.record_time)}; nothing "
                   f"to reconcile before")
         return True
     # the record is taken by the first block at or after the record time: the register is the
@@ -972,12 +1007,12 @@ def _reconcile(view: _View, p: PaymentPeriod) -> bool:
                          view.face_of(sum(units_at.get(w, 0) for w in wallets_of)),
                          _num(want[0]), _num(have[0]), _num(want[1]), _num(have[1])])
     supply = sum(units_at.values())
-    moment = _at(int(chain.w3.eth.get_block(block)["timestamp"]))
+    moment = view.when(int(chain.w3.eth.get_block(block)["timestamp"]))
     status = view.payments.funding(p.index)
     dust = status.required - totals[0] - totals[4]
     state.say(
         f"reconciliation of {label} with the register at its record time (block {block}, "
-        f"{moment}, the last block before {instant(p.record_time)}): {len(register)} holder(s) "
+        f"{moment}, the last block before {view.when(p.record_time)}): {len(register)} holder(s) "
         f"of {view.face_of(supply)}; expected gross {view.money(totals[0])} (each holding x "
         f"{_num(p.coupon_per_unit)} per 1 {view.currency} of face, floored) = paid "
         f"{view.money(totals[1])} + owed {view.money(totals[2])} + lapsed "
@@ -993,7 +1028,7 @@ def _reconcile(view: _View, p: PaymentPeriod) -> bool:
     return not rows
 
 
-@click.command("status")
+@click.command("status", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.argument("number", metavar="[PERIOD]", type=click.IntRange(min=1), required=False)
 @click.option("--holder", type=ADDRESS, default=None,
@@ -1028,7 +1063,7 @@ def status(ctx: click.Context, bond_ref: str, number: int | None, holder: str | 
                         f"time with `munibond coupon status {view.code} {number} --reconcile`")
 
 
-@click.command("remit-tax")
+@click.command("remit-tax", cls=Command)
 @_period_action
 def remit_tax(ctx: click.Context, bond_ref: str, number: int) -> None:
     """Send the tax withheld from PERIOD's coupons, not yet remitted, to BOND's tax account
@@ -1056,7 +1091,7 @@ def remit_tax(ctx: click.Context, bond_ref: str, number: int) -> None:
               f"transaction {_tx(receipt)}; signer {state.signed_by}")
 
 
-@click.command("return-unclaimed")
+@click.command("return-unclaimed", cls=Command)
 @_period_action
 @click.option("--to", "recipient", type=ADDRESS, required=True,
               help="Where the unclaimed funds go (the issuer's account).")
@@ -1084,7 +1119,7 @@ def return_unclaimed(ctx: click.Context, bond_ref: str, number: int, recipient: 
               f"{_tx(receipt)}; signer {state.signed_by}")
 
 
-@click.command("report-shortfall")
+@click.command("report-shortfall", cls=Command)
 @_period_action
 def report_shortfall(ctx: click.Context, bond_ref: str, number: int) -> None:
     """Record on chain (event FundingShortfall) that PERIOD of BOND is due and not fully
@@ -1098,10 +1133,7 @@ def report_shortfall(ctx: click.Context, bond_ref: str, number: int) -> None:
     state.say(f"reported the funding shortfall of {view.label(p.index)} of {view.code} on "
               f"chain: required {view.money(status.required)}, funded "
               f"{view.money(status.funded)}, shortfall {view.money(status.shortfall)}, due since "
-              f"{instant(p.payment_time)}: transaction {_tx(receipt)}; signer {state.signed_by}")
-
-
-_PERCENT = re.compile(r"\s*[0-9]+(\.[0-9]+)?\s*%?\s*")
+              f"{view.when(p.payment_time)}: transaction {_tx(receipt)}; signer {state.signed_by}")
 
 
 def _category(text: str) -> int:
@@ -1124,16 +1156,13 @@ def _rate(text: str, what: str) -> int:
     from munibond.exceptions import AmountError
     from munibond.payments import percent_to_rate
 
-    if not _PERCENT.fullmatch(text):
-        raise click.BadParameter(f"{what} {text!r} is not a percentage (e.g. 15.315%)",
-                                 param_hint="'--set'")
     try:
         return percent_to_rate(text, what)
     except AmountError as error:
         raise click.BadParameter(str(error), param_hint="'--set'") from None
 
 
-@click.command("tax-rates")
+@click.command("tax-rates", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.option("--set", "new_rates", nargs=3, type=str, default=None,
               metavar="CATEGORY NATIONAL% LOCAL%",
@@ -1204,7 +1233,7 @@ COUPON_COMMANDS = (fund, pay, claim, status, remit_tax, return_unclaimed, report
 
 # --- redeem ----------------------------------------------------------------------------------
 
-@click.group("redeem")
+@click.group("redeem", cls=Group)
 def redeem() -> None:
     """A bond's principal: fund and pay the redemption at maturity, holders' redemption
     claims, and the issuer's call."""
@@ -1250,9 +1279,13 @@ def redeem_call(ctx: click.Context, bond_ref: str, number: int, price: str) -> N
     """Call BOND (issuer): PERIOD becomes the final redemption at --price percent of the
     outstanding face, paid at its payment time; later periods are cancelled. Announced at least
     the call notice before the period's payment time, and before its record time."""
-    if not _PERCENT.fullmatch(price) or Decimal(price.strip().rstrip("%").strip()) <= 0:
-        raise click.BadParameter(f"{price!r} is not a positive percentage (e.g. 101%)",
-                                 param_hint="'--price'")
+    from munibond.exceptions import AmountError
+    from munibond.payments import parse_percent
+
+    try:
+        parse_percent(price, "call price", positive=True)
+    except AmountError as error:
+        raise click.BadParameter(str(error), param_hint="'--price'") from None
     view = _open(ctx, bond_ref, redemption=True)
     p = view.period(number)
     state = view.state
@@ -1265,8 +1298,8 @@ def redeem_call(ctx: click.Context, bond_ref: str, number: int, price: str) -> N
         f"period {number + 1} is cancelled" if later == 1 else "no later period"
     state.say(f"called {view.code}: period {number} becomes the final redemption at "
               f"{_num(after.principal_per_unit * 100)}% of the original face plus its coupon, "
-              f"paid from {instant(after.payment_time)} (recorded at "
-              f"{instant(after.record_time)}); {cancelled}; fund it with `munibond redeem fund "
+              f"paid from {view.when(after.payment_time)} (recorded at "
+              f"{view.when(after.record_time)}); {cancelled}; fund it with `munibond redeem fund "
               f"{view.code}`: transaction {_tx(receipt)}; signer {state.signed_by}")
 
 
@@ -1288,9 +1321,9 @@ def redeem_status(ctx: click.Context, bond_ref: str) -> None:
     due = now >= final.payment_time.timestamp()
     view.state.show(fields_table(f"Redemption of {view.code}", [
         ("final period", f"{final.number} of {view.terms.period_count}: {_kind(final)}"),
-        ("record time", f"{instant(final.record_time)} (transfers and mints stop there)"),
-        ("maturity", f"{instant(final.payment_time)} ({'due' if due else 'not yet due'}; chain "
-                     f"time {_at(now)})"),
+        ("record time", f"{view.when(final.record_time)} (transfers and mints stop there)"),
+        ("maturity", f"{view.when(final.payment_time)} ({'due' if due else 'not yet due'}; chain "
+                     f"time {view.when(now)})"),
         ("funding", f"required {view.money(status.required)}, funded "
                     f"{view.money(status.funded)}, shortfall {view.money(status.shortfall)}; "
                     f"payable: {yes_no(status.payable)}"),

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from munibond.cli.options import BOND, INSTANT, connection_options, state_of
-from munibond.cli.output import bond_summary, face, fields_table, instant, table, yes_no
+from munibond.cli.options import BOND, INSTANT, Command, connection_options, state_of
+from munibond.cli.output import bond_summary, face, fields_table, local_time, table, yes_no
 
 if TYPE_CHECKING:
     from munibond.ledger import Holding
@@ -29,17 +29,19 @@ def _share(units: int, total: int) -> Decimal:
 
 
 def _csv_text(register: list[Holding], total: int) -> str:
+    from munibond.units import amount_text
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["wallet", "investor_id", "balance", "frozen", "wallet_frozen",
                      "share_of_supply"])
     for h in register:
-        writer.writerow([h.wallet, h.investor_id, str(h.balance), str(h.frozen),
+        writer.writerow([h.wallet, h.investor_id, amount_text(h.balance), amount_text(h.frozen),
                          "true" if h.wallet_frozen else "false", str(_share(h.units, total))])
     return buffer.getvalue()
 
 
-@click.command("holders")
+@click.command("holders", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @click.option("--at", "when", type=INSTANT, default=None,
               help="The register as it stood at this date (00:00 UTC) or ISO date and time "
@@ -68,8 +70,7 @@ def holders(ctx: click.Context, bond_ref: str, when: datetime | None,
     total = sum(h.units for h in register)
     terms = bond.terms()
     currency = terms.currency_code
-    moment = instant(datetime.fromtimestamp(
-        int(chain.w3.eth.get_block(block)["timestamp"]), UTC))
+    moment = local_time(int(chain.w3.eth.get_block(block)["timestamp"]), state.zone(handle))
     heading = (f"register of {terms.code} at block {block} ({moment}): {len(register)} "
                f"wallet(s), {face(bond.from_units(total), currency)}")
     if csv_target is not None:
@@ -92,7 +93,7 @@ def holders(ctx: click.Context, bond_ref: str, when: datetime | None,
                "share of supply"]))
 
 
-def _payment_rows(bond: Any, now: datetime) -> list[tuple[str, str]]:
+def _payment_rows(bond: Any, now: datetime, zone: tzinfo) -> list[tuple[str, str]]:
     """The payment side in two lines: the schedule's progress and the next payment."""
     from munibond.exceptions import InvalidArgument
 
@@ -108,23 +109,25 @@ def _payment_rows(bond: Any, now: datetime) -> list[tuple[str, str]]:
         p = upcoming[0]
         funding = bond.coupons.funding(p.index)
         rows.append(("next payment", f"period {p.number} ({p.kind}) paid from "
-                                     f"{instant(p.payment_time)}; required {funding.required:,}, "
-                                     f"funded {funding.funded:,}"))
+                                     f"{local_time(p.payment_time, zone)}; required "
+                                     f"{funding.required:,}, funded {funding.funded:,}"))
     return rows
 
 
-@click.command("status")
+@click.command("status", cls=Command)
 @click.argument("bond_ref", metavar="BOND", type=BOND)
 @connection_options()
 @click.pass_context
 def status(ctx: click.Context, bond_ref: str) -> None:
     """Terms, rules, supply, holders, pause, issuance and documents of BOND. Sends nothing."""
     state = state_of(ctx)
-    bond = state.bond(bond_ref).bond
+    handle = state.bond(bond_ref)
+    bond = handle.bond
+    zone = state.zone(handle)
     chain = state.chain
     terms = bond.terms()
     currency = terms.currency_code
-    terms_table, rules_table = bond_summary(bond)
+    terms_table, rules_table = bond_summary(bond, zone)
     state.show(terms_table)
     state.show(rules_table)
     supply = bond.total_supply()
@@ -138,16 +141,17 @@ def status(ctx: click.Context, bond_ref: str) -> None:
         ("paused", yes_no(bond.paused())),
         ("issued", yes_no(bond.issued()) + (" (terms fixed)" if bond.issued() else "")),
         ("matured", yes_no(now >= terms.maturity_date)),
-        *_payment_rows(bond, now),
+        *_payment_rows(bond, now, zone),
         ("chain", f"chain id {chain.chain_id}, block {chain.block_number()}, time "
-                  f"{instant(now)}"),
+                  f"{local_time(now, zone)}"),
     ]
     state.show(fields_table("State", rows))
     documents = bond.documents()
     if documents:
         state.show(table(
             ["document", "URI", "SHA-256", "last changed"],
-            [[d.name, d.uri, d.sha256_hex, instant(d.last_modified)] for d in documents],
+            [[d.name, d.uri, d.sha256_hex, local_time(d.last_modified, zone)]
+             for d in documents],
             title="Documents"))
     else:
         state.say("Documents: none")

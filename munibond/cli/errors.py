@@ -6,18 +6,30 @@ import click
 
 from munibond.exceptions import MunibondError, TransactionReverted, TransferRestricted
 
-__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE",
-           "Interrupted", "Refused", "describe", "one_line"]
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_REFUSED", "EXIT_UNPAID",
+           "EXIT_USAGE", "Interrupted", "Refused", "Unpaid", "describe", "one_line"]
 
+#: done (``check``: allowed; a payment command: everything due was paid, or nothing is due yet)
 EXIT_OK = 0
+#: an error: what is wrong and what to do
 EXIT_ERROR = 1
+#: a usage error: an unknown option, a missing or malformed argument
 EXIT_USAGE = 2
+#: refused by the bond's rules (a restriction code, an amount off the trading unit)
 EXIT_REFUSED = 3
+#: a due payment could not be made: a due period unfunded (a shortfall), a payee that failed and
+#: is left owed (payment commands; what a scheduler alerts on)
+EXIT_UNPAID = 4
 EXIT_INTERRUPTED = 130
 
 
 class Refused(MunibondError):
     """The bond's rules refuse what was asked (exit code 3)."""
+
+
+class Unpaid(MunibondError):
+    """A payment that is due could not be made: a due period is not (fully) funded, or a payee
+    failed and stays owed (exit code 4)."""
 
 
 class Interrupted(Exception):
@@ -68,9 +80,11 @@ def _describe(error: BaseException) -> tuple[str, int]:
         sent = (f"transaction {mined} was mined and failed" if mined is not None
                 else "the transaction was not sent")
         return (f"refused by the bond's rules, restriction code {error.code} ({found.name}): "
-                f"{error.reason}; {found.hint}; {sent}", EXIT_REFUSED)
+                f"{error.explained}; {found.hint}; {sent}", EXIT_REFUSED)
     if isinstance(error, Refused):
         return str(error), EXIT_REFUSED
+    if isinstance(error, Unpaid):
+        return str(error), EXIT_UNPAID
     if isinstance(error, click.UsageError):
         where = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
         return error.format_message() + where, EXIT_USAGE

@@ -28,6 +28,8 @@ __all__ = [
     "DAY",
     "GAS_PRICE",
     "INSTANT",
+    "Command",
+    "Group",
     "connection_options",
     "signer_options",
     "state_of",
@@ -99,12 +101,9 @@ class AmountType(_DecimalType):
         if isinstance(value, Decimal):
             return value
         try:
-            amount = parse_decimal(str(value), what="amount")
+            return parse_decimal(str(value), what="amount", positive=True)
         except AmountError as error:
             self.fail(str(error), param, ctx)
-        if amount <= 0:
-            self.fail(f"{value} is not a positive amount", param, ctx)
-        return amount
 
 
 class DayType(_DateType):
@@ -175,6 +174,38 @@ AMOUNT = AmountType()
 DAY = DayType()
 INSTANT = InstantType()
 GAS_PRICE = GasPriceType()
+
+
+# --- commands whose arguments may look negative ---------------------------------------------
+
+#: "-100", "-0.5", "-" then full-width digits: a negative number, not an option (no option
+#: of munibond is a digit)
+_NEGATIVE_NUMBER = re.compile(r"-[0-9.\uff10-\uff19]")
+
+
+class Command(click.Command):
+    """A command whose arguments may be negative numbers: ``munibond transfer BOND -100`` hands
+    ``-100`` to the amount's type, which says "amount must be positive", instead of click's
+    "No such option: -1". (An option's value, ``--amount -5``, reaches its type anyway.)"""
+
+    def make_parser(self, ctx: click.Context) -> Any:
+        parser = super().make_parser(ctx)
+        process_opts = parser._process_opts
+
+        def process(arg: str, state: Any) -> None:
+            if _NEGATIVE_NUMBER.match(arg):
+                state.largs.append(arg)  # a positional argument, in its place
+                return
+            process_opts(arg, state)
+
+        setattr(parser, "_process_opts", process)  # noqa: B010 - click has no public hook
+        return parser
+
+
+class Group(click.Group):
+    """A group whose subcommands are :class:`Command` s."""
+
+    command_class = Command
 
 
 # --- shared options --------------------------------------------------------------------------

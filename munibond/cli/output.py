@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ __all__ = [
     "face",
     "fields_table",
     "instant",
+    "local_time",
     "progress_bar",
     "region_text",
     "rules_rows",
@@ -47,6 +48,13 @@ def yes_no(value: bool) -> str:
 def instant(when: datetime) -> str:
     """An instant in UTC, ISO 8601 with ``Z``."""
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def local_time(when: datetime | int, zone: tzinfo) -> str:
+    """``2027-06-15 00:00 JST``: :func:`munibond.times.format_time`, the one format of times."""
+    from munibond.times import format_time
+
+    return format_time(when, zone)
 
 
 def day(when: datetime) -> str:
@@ -119,7 +127,7 @@ def terms_rows(terms: BondTerms, *, address: str | None = None) -> list[Row]:
     return rows
 
 
-def rules_rows(rules: BondRules, currency: str) -> list[Row]:
+def rules_rows(rules: BondRules, currency: str, zone: tzinfo = UTC) -> list[Row]:
     """The bond's transfer rules, one ``(rule, value)`` per line."""
     scope = "per investor (all wallets)" if rules.per_investor else "per wallet"
     if rules.country_mode == "any":
@@ -139,7 +147,8 @@ def rules_rows(rules: BondRules, currency: str) -> list[Row]:
         ("maximum holders",
          f"{rules.max_holders:,} {'investors' if rules.per_investor else 'wallets'}"
          if rules.max_holders else "no limit"),
-        ("lock-up until", instant(rules.lockup_until) if rules.lockup_until else "none"),
+        ("lock-up until",
+         local_time(rules.lockup_until, zone) if rules.lockup_until else "none"),
     ]
 
 
@@ -167,11 +176,11 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str |
     return grid
 
 
-def bond_summary(bond: Bond) -> tuple[Table, Table]:
-    """The terms and rules tables of a bond."""
+def bond_summary(bond: Bond, zone: tzinfo = UTC) -> tuple[Table, Table]:
+    """The terms and rules tables of a bond (times in ``zone``, the bond's)."""
     terms = bond.terms()
     return (fields_table(f"Bond {terms.code}", terms_rows(terms, address=bond.address)),
-            fields_table("Transfer rules", rules_rows(bond.rules(), terms.currency_code)))
+            fields_table("Transfer rules", rules_rows(bond.rules(), terms.currency_code, zone)))
 
 
 @contextlib.contextmanager

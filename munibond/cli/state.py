@@ -9,8 +9,10 @@ error); the CLI adds ``--keystore`` / ``--key-env`` in front of it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -18,6 +20,7 @@ import click
 from rich.console import Console, RenderableType
 
 from munibond.exceptions import DeploymentError
+from munibond.times import zone_of_schedule
 
 if TYPE_CHECKING:
     from munibond.bond import Bond
@@ -59,6 +62,8 @@ class BondHandle:
     bond: Bond
     label: str
     created_block: int | None
+    #: the bond's deployment record, when it was named by a recorded code
+    record: Path | None = None
 
 
 def _console(*, stderr: bool) -> Console:
@@ -79,6 +84,7 @@ class State:
     _signer: Signer | None = None
     _dev_signer: bool = False
     _platform: Platform | None = None
+    _zones: dict[str, tzinfo] = field(default_factory=dict)
 
     # -- output ------------------------------------------------------------------------------
 
@@ -172,7 +178,21 @@ class State:
                 notes: list[str] = []
                 self._signer = _resolve_signer(self.chain, None, notes.append)
                 self._dev_signer = bool(notes)
+            # who signs, said once on standard error before anything is sent
+            self.note(f"signing as {self._signer.address} ({self._signer_source()})")
         return self._signer
+
+    def _signer_source(self) -> str:
+        signer = self._signer
+        assert signer is not None
+        if self._dev_signer:
+            kind = self.chain.dev_kind or "local"
+            return (f"development account 0 of the local chain ({kind}); its key is public, "
+                    f"for local chains only")
+        label = signer.label
+        if label.startswith("$"):
+            return f"key from the environment variable {label[1:]}"
+        return label or "the given key"
 
     @property
     def signed_by(self) -> str:
@@ -182,6 +202,50 @@ class State:
             return (f"{signer.address} ({signer.label}: the default on a local development "
                     f"chain; its key is public)")
         return f"{signer.address} ({signer.label})" if signer.label else str(signer.address)
+
+    def _known_codes(self, asked: str) -> str:
+        """``bonds recorded for local: KOBE-R-2026-01`` (or that there are none)."""
+        from munibond.deploy import recorded_bonds
+
+        try:
+            codes = recorded_bonds(self.network, self.root)
+        except (DeploymentError, OSError):
+            codes = []
+        if not codes:
+            return f"no bond is recorded for {self.network} in {self.root}"
+        near = [c for c in codes if c.lower() == asked.lower()]
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        return f"bonds recorded for {self.network}: {', '.join(codes)}{hint}"
+
+    # -- the bond's time zone ------------------------------------------------------------------
+
+    def zone(self, handle: BondHandle | None = None) -> tzinfo:
+        """The time zone times are shown in: the bond's (``bond.coupon.timezone`` of the term
+        sheet its deployment record names, else the offset its payment schedule was made in:
+        payments are due at 00:00 of the payment date in the bond's zone), else UTC. Without a
+        bond: the zone of the bonds recorded for the network, when they agree, else UTC."""
+        if handle is None:
+            return self._network_zone()
+        key = handle.bond.address
+        if key not in self._zones:
+            found = _zone_of_record(handle.record, self.root) if handle.record else None
+            self._zones[key] = found or zone_of_schedule(handle.bond) or UTC
+            handle.bond.time_zone = self._zones[key]  # the SDK's messages say the same
+        return self._zones[key]
+
+    def _network_zone(self) -> tzinfo:
+        if "" not in self._zones:
+            from munibond.deploy import bond_record_path, recorded_bonds
+
+            zones: dict[str, tzinfo] = {}
+            with contextlib.suppress(Exception):
+                for code in recorded_bonds(self.network, self.root):
+                    found = _zone_of_record(bond_record_path(self.network, code, self.root),
+                                            self.root)
+                    if found is not None:
+                        zones[str(found)] = found
+            self._zones[""] = next(iter(zones.values())) if len(zones) == 1 else UTC
+        return self._zones[""]
 
     # -- the platform and bonds --------------------------------------------------------------
 
@@ -197,9 +261,11 @@ class State:
         from munibond.codes import parse_address
 
         text = reference.strip()
-        if text.lower().startswith("0x"):
-            return self._bond_at(parse_address(text))
-        return self._bond_by_code(text)
+        handle = (self._bond_at(parse_address(text)) if text.lower().startswith("0x")
+                  else self._bond_by_code(text))
+        # the SDK's messages (a lock-up's end, a KYC expiry) in the zone the CLI shows times in
+        handle.bond.time_zone_from(lambda: self.zone(handle))
+        return handle
 
     def _bond_at(self, address: str) -> BondHandle:
         from munibond.bond import Bond
@@ -224,7 +290,7 @@ class State:
                              report=self.note)
             block = read_record(record_file).get("block")
             return BondHandle(bond, f"{code} at {bond.address}",
-                              block if isinstance(block, int) else None)
+                              block if isinstance(block, int) else None, record_file)
         if not platform_record_path(network, self.root).exists():
             raise DeploymentError(
                 f"no bond {code!r} is recorded for network {network!r}: {record_file} does not "
@@ -236,6 +302,35 @@ class State:
         if found is None:
             raise DeploymentError(
                 f"no bond {code!r} on network {network!r}: {record_file} does not exist and the "
-                f"factory at {platform.addresses.factory} has no bond with that code. Deploy it "
-                f"with `munibond deploy TERMSHEET`, or give the bond's address")
+                f"factory at {platform.addresses.factory} has no bond with that code; "
+                f"{self._known_codes(code)}. Deploy it with `munibond deploy TERMSHEET`, or give "
+                f"the bond's address")
         return BondHandle(found, f"{code} at {found.address}", None)
+
+
+def _zone_of_record(record_file: Path, root: Path) -> tzinfo | None:
+    """``bond.coupon.timezone`` of the term sheet a bond's deployment record names (None when
+    the record or the file is gone, or the file no longer describes that bond)."""
+    from zoneinfo import ZoneInfo
+
+    from munibond.deploy import read_record
+    from munibond.exceptions import MunibondError
+    from munibond.termsheet import load_term_sheet
+
+    try:
+        record = read_record(record_file)
+        sheet = record.get("term_sheet") or {}
+        path = Path(str(sheet.get("path", "")))
+        if not str(sheet.get("path", "")):
+            return None
+        if not path.is_absolute():
+            path = root.resolve().parent / path
+        if not path.is_file():
+            return None
+        terms = load_term_sheet(path)
+        if terms.bond.code != record.get("code"):
+            return None
+        return ZoneInfo(terms.bond.coupon.timezone)
+    except (MunibondError, OSError, ValueError, KeyError):
+        return None
+

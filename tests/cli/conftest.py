@@ -54,10 +54,18 @@ def invoke(*args: str, env: Mapping[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), env=clean_env(env), catch_exceptions=False)
 
 
+def signing_lines(result: Result) -> list[str]:
+    """The ``signing as 0x... (...)`` note a command that signs prints on standard error."""
+    return [line for line in result.stderr.splitlines() if line.startswith("signing as ")]
+
+
 def one_error_line(result: Result) -> str:
-    """The single line an error run printed (asserting that it printed exactly that)."""
+    """The single line an error run printed (asserting that it printed exactly that, besides
+    the one ``signing as ...`` note of a command that signs)."""
     assert result.stdout == "", result.stdout
-    lines = result.stderr.splitlines()
+    signing = signing_lines(result)
+    assert len(signing) <= 1, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line not in signing]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: "), lines[0]
     assert "Traceback" not in result.stderr

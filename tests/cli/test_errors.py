@@ -82,19 +82,23 @@ def test_an_unknown_address_is_refused_before_sending(issue: Issue) -> None:
 
 def test_an_amount_below_the_trading_unit_names_the_unit(issue: Issue, tmp_path: Path) -> None:
     before, holder_before = issue.nonce(), issue.nonce(10)
+    # an amount off the trading unit is refused by the bond's rules: exit code 3
     line = refused(issue.run("transfer", CODE, "--to", wallet(11), "1234.5", "--key-env",
-                             "HOLDER", env=HOLDER))
+                             "HOLDER", env=HOLDER), code=3)
     assert "1234.5" in line and "trading unit, 1 JPY" in line
+    assert "restriction code 16 (NOT_TRADING_UNIT_MULTIPLE)" in line
     line = refused(issue.run("force-transfer", CODE, "--from", wallet(10), "--to", wallet(11),
-                             "0.5", "--reason", "court order"))
+                             "0.5", "--reason", "court order"), code=3)
     assert "trading unit, 1 JPY" in line
-    line = refused(issue.run("freeze", CODE, wallet(10), "--amount", "10.01"))
+    line = refused(issue.run("freeze", CODE, wallet(10), "--amount", "10.01"), code=3)
     assert "trading unit, 1 JPY" in line
-    line = refused(issue.run("check", CODE, "--from", wallet(10), "--to", wallet(11), "0.1"))
-    assert "trading unit, 1 JPY" in line
+    result = issue.run("check", CODE, "--from", wallet(10), "--to", wallet(11), "0.1")
+    assert result.exit_code == 3, (result.stdout, result.stderr)
+    assert result.stdout.startswith("code 16 (NOT_TRADING_UNIT_MULTIPLE): ")
+    assert "trading unit, 1 JPY" in result.stdout and "what to do: round" in result.stdout
     allotments = tmp_path / "allot.csv"
     allotments.write_text(f"wallet,amount\n{wallet(12)},300000\n{wallet(16)},1234.5\n")
-    line = refused(issue.run("allot", CODE, str(allotments)))
+    line = refused(issue.run("allot", CODE, str(allotments)), code=3)
     assert f"{allotments}:3" in line and "trading unit, 1 JPY" in line
     line = refused(issue.run("transfer", CODE, "--to", wallet(11), "1,000", "--key-env",
                              "HOLDER", env=HOLDER), code=2)
@@ -156,8 +160,24 @@ def test_a_missing_role_is_named_and_nothing_is_sent(issue: Issue, tmp_path: Pat
     (("freeze", CODE, wallet(10), "--amount", "1", "--wallet-level"),
      "give either --amount X or --wallet-level"),
     (("holders", CODE, "--at", "2027-06-15T15:00"), "has no time zone"),
-    (("check", CODE, "--from", wallet(10), "--to", wallet(11), "-5"), "No such option '-5'"),
-    (("check", CODE, "--from", wallet(10), "--to", wallet(11), "0"), "not a positive amount"),
+    (("check", CODE, "--from", wallet(10), "--to", wallet(11), "-5"),
+     "amount must be positive (more than zero), got '-5'; write the amount without a sign"),
+    (("transfer", CODE, "-100", "--to", wallet(11)), "amount must be positive"),
+    (("force-transfer", CODE, "--from", wallet(10), "--to", wallet(11), "-0.5", "--reason",
+      "court"), "amount must be positive"),
+    (("freeze", CODE, wallet(10), "--amount", "-5"), "amount must be positive"),
+    (("coupon", "fund", CODE, "-1"), "'PERIOD'"),
+    (("check", CODE, "--from", wallet(10), "--to", wallet(11), "0"),
+     "amount must be positive (more than zero)"),
+    (("transfer", CODE, "--to", wallet(11), "1e3"),
+     "'1e3' is in exponent notation, which is not accepted; write all the digits, e.g. '1000'"),
+    (("transfer", CODE, "--to", wallet(11), "\uff11\uff10\uff10"),
+     "full-width digits are not accepted; type ASCII digits"),
+    (("check", CODE, "--from", wallet(10), "--to", wallet(11), "Infinity"),
+     "not a finite number"),
+    (("coupon", "fund", CODE, "1", "--amount", "5e4"), "exponent notation"),
+    (("coupon", "tax-rates", CODE, "--set", "individual", "1.5e1%", "5%"), "exponent"),
+    (("redeem", "call", CODE, "8", "--price", "-100%"), "must be positive"),
     (("investors", "add", "--wallet", wallet(28), "--investor-id", "77", "--country", "XX",
       "--class", "retail", "--tax", "individual", "--kyc-valid-until", "2030-01-01"),
      "unknown country"),

@@ -30,7 +30,7 @@ def test_deploy_prints_the_bond_and_its_terms(issue: Issue) -> None:
     assert f"bond {CODE} at {address}" in out
     for text in ("issue volume", "500,000,000 JPY", "0.620% a year", "trading unit", "1 JPY",
                  "retail, corporate", "only JP (392)", "28 (Hyogo prefecture)",
-                 "2027-01-15T00:00:00Z", "dev account 0"):
+                 "2027-01-15 09:00 JST", "dev account 0"):
         assert text in out, text
     assert "documents: published offering_circular, terms_and_conditions" in out
     assert (issue.records / "local" / "platform.json").is_file()
@@ -217,14 +217,19 @@ def test_status(issue: Issue) -> None:
         assert text in out, text
     # the payment side: the 10 periods munibond deploy wrote, the first coupon next
     assert re.search(r"payments\s+10 period\(s\) on chain, 0 recorded; closed: no", out), out
-    assert re.search(r"next payment\s+period 1 \(coupon\) paid from 2027-06-14", out), out
+    # times in the bond's zone, named: 00:00 JST of 15 June, not 15:00 UTC of the 14th
+    assert re.search(r"next payment\s+period 1 \(coupon\) paid from 2027-06-15 00:00 JST;",
+                     out), out
+    assert re.search(r"lock-up until\s+2027-01-15 09:00 JST", out), out
+    assert re.search(r"chain\s+chain id 31337, block \d+, time \d{4}-\d\d-\d\d \d\d:\d\d"
+                     r"(:\d\d)? JST", out), out
     assert "required 57,846" in out and "funded 0" in out
 
 
 def test_investors_show_and_add(fresh: Issue) -> None:
     out = ok(fresh.run("investors", "show", wallet(10)))
     for text in ("Investor 1001", "JP (392)", "retail (1)", "individual (1)", "281107 (Hyogo)",
-                 "through 2031-12-31"):
+                 "through 2031-12-31 (expires 2032-01-01 09:00 JST)"):
         assert text in out, text
     assert re.search(r"verified now\s+yes", out)
     expired = ok(fresh.run("investors", "show", wallet(22)))
@@ -266,6 +271,8 @@ def test_bond_found_on_the_factory_without_a_record(fresh: Issue, tmp_path: Path
     (copy / "local" / f"{CODE}.json").unlink()
     result = invoke_with_records(fresh, copy, "status", CODE)
     assert fresh.bond_address() in ok(result)
+    # no record, so no term sheet: the zone is the offset the schedule was made in
+    assert "paid from 2027-06-15 00:00 +09:00;" in result.stdout
     assert read_record(copy / "local" / "platform.json")["chain_id"] == 31337
 
 

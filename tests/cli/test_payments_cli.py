@@ -120,8 +120,10 @@ def test_status_shows_the_schedule_with_funding_and_payments(issue: Issue) -> No
     rows = {line.split()[0]: line for line in out.splitlines()
             if line.strip() and line.split()[0].isdigit()}
     assert sorted(rows, key=int) == [str(n) for n in range(1, 11)]
-    assert rows["1"].split()[:8] == ["1", "coupon", "0.310%", "2027-06-14", "06:00",
-                                     "2027-06-14", "15:00", "scheduled"]
+    # record and payment times in the bond's zone (JST), the zone printed
+    assert "record time" in out and "payment time" in out and "(UTC)" not in out
+    assert rows["1"].split()[:10] == ["1", "coupon", "0.310%", "2027-06-14", "15:00", "JST",
+                                      "2027-06-15", "00:00", "JST", "scheduled"]
     assert "57,846" in rows["1"]
     assert "redemption 100% + coupon 0.310%" in rows["10"] and "18,717,846" in rows["10"]
 
@@ -129,7 +131,7 @@ def test_status_shows_the_schedule_with_funding_and_payments(issue: Issue) -> No
 def test_redeem_status(issue: Issue) -> None:
     out = ok(issue.run("redeem", "status", CODE))
     assert "10 of 10: redemption 100% + coupon 0.310%" in out
-    assert "2031-12-14T15:00:00Z (not yet due" in out
+    assert "2031-12-15 00:00 JST (not yet due" in out
     assert "required 18,717,846 JPY, funded 0 JPY, shortfall 18,717,846 JPY" in out
     assert "18,660,000 JPY, 11 holder(s)" in out
     assert field(out, "closed") == "no"
@@ -182,7 +184,7 @@ def test_fund_exactly_then_again_sends_nothing(fresh: Issue) -> None:
     mint_settlement(fresh)
     out = ok(fresh.run("coupon", "fund", CODE, "1", "--amount", "57846"))
     assert f"funded period 1 of {CODE} with {PERIOD_1}: required {PERIOD_1}, funded " \
-           f"{PERIOD_1}, shortfall 0 JPY; payable from 2027-06-14T15:00:00Z" in out
+           f"{PERIOD_1}, shortfall 0 JPY; payable from 2027-06-15 00:00 JST" in out
     before = fresh.nonce()
     again = ok(fresh.run("coupon", "fund", CODE, "1"))
     assert f"period 1 of {CODE} is already funded" in again and "nothing sent" in again
@@ -197,17 +199,18 @@ def test_fund_exactly_then_again_sends_nothing(fresh: Issue) -> None:
 def test_pay_and_claim_before_the_payment_time_send_nothing(funded: Issue) -> None:
     first = schedule(funded)[0]
     before, holder = funded.nonce(), funded.nonce(10)
-    early = refused(funded.run("coupon", "pay", CODE))
-    assert "no record time of" in early and "paid from 2027-06-14T15:00:00Z" in early
+    early = ok(funded.run("coupon", "pay", CODE))  # nothing due yet: done, exit 0 (for cron)
+    assert "no record time of" in early and "paid from 2027-06-15 00:00 JST" in early
     not_yet = refused(funded.run("coupon", "claim", CODE, *HOLDER, env=as_holder(10)))
     assert f"{wallet(10)} is owed nothing by {CODE} now" in not_yet
-    assert "recorded at 2027-06-14T06:00:00Z and paid from 2027-06-14T15:00:00Z" in not_yet
+    assert "recorded at 2027-06-14 15:00 JST and paid from 2027-06-15 00:00 JST" in not_yet
     travel(funded, first.record_time.timestamp() + 60)  # recorded, not yet payable
-    for args, env in ((("coupon", "claim", CODE, *HOLDER), as_holder(10)),
-                      (("coupon", "pay", CODE), None)):
-        line = refused(funded.run(*args, env=env))
-        assert f"nothing payable yet: period 1 of {CODE} is paid from 2027-06-14T15:00:00Z" \
-               in line and line.endswith("nothing sent")
+    line = refused(funded.run("coupon", "claim", CODE, *HOLDER, env=as_holder(10)))
+    assert f"nothing payable yet: period 1 of {CODE} is paid from 2027-06-15 00:00 JST" \
+           in line and line.endswith("nothing sent")
+    line = ok(funded.run("coupon", "pay", CODE)).strip()
+    assert f"nothing payable yet: period 1 of {CODE} is paid from 2027-06-15 00:00 JST" \
+           in line and line.endswith("nothing sent")
     assert funded.nonce() == before and funded.nonce(10) == holder
 
 
@@ -321,7 +324,7 @@ def test_a_frozen_payee_is_reported_and_paid_once_unfrozen(funded: Issue,
     travel(funded, schedule(funded)[0].payment_time.timestamp())
     report = tmp_path / "paid.csv"
     result = funded.run("coupon", "pay", CODE, "--report", str(report))
-    assert result.exit_code == 1
+    assert result.exit_code == 4  # a payee left owed: a due payment not made
     assert "1 payee(s) not paid (they stay owed)" in result.stdout
     assert "PaymentWaitsForUnfreeze" in result.stdout and "holders paid: 10 of 11" in result.stdout
     last = result.stderr.strip().splitlines()[-1]
@@ -370,18 +373,46 @@ def test_a_node_gone_mid_batch_stops_with_the_report_and_a_rerun_pays_the_rest(
 
 # --- due, not funded; shortfall; tax; unclaimed funds ------------------------------------------
 
+def test_redemption_due_and_not_funded_exits_4(fresh: Issue) -> None:
+    """At maturity with nothing funded, `redeem pay` and a holder's `redeem claim` cannot pay
+    what is due: exit code 4, nothing sent."""
+    travel(fresh, schedule(fresh)[-1].payment_time.timestamp() + 60)
+    before, holder = fresh.nonce(), fresh.nonce(10)
+    line = refused(fresh.run("redeem", "pay", CODE), 4)
+    assert "is due but not funded" in line and line.endswith("nothing sent")
+    line = refused(fresh.run("redeem", "claim", CODE, *HOLDER, env=as_holder(10)), 4)
+    assert "not funded" in line
+    assert fresh.nonce() == before and fresh.nonce(10) == holder
+
+def test_pay_exits_4_when_a_later_due_period_is_unfunded(funded: Issue) -> None:
+    """Period 1 paid; period 2 due and not funded: `coupon pay` has nothing it can pay, and
+    says so with exit code 4 (a due payment not made), not 0, so that a scheduler alerts."""
+    periods = schedule(funded)
+    travel(funded, periods[0].payment_time.timestamp())
+    ok(funded.run("coupon", "pay", CODE))
+    travel(funded, periods[1].payment_time.timestamp() + 60)
+    result = funded.run("coupon", "pay", CODE)
+    assert result.exit_code == 4, (result.stdout, result.stderr)
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: ") and f"period 2 of {CODE} is due but not funded" in line
+    assert f"munibond coupon fund {CODE} 2" in line
+    # funded, the same command pays and exits 0
+    ok(funded.run("coupon", "fund", CODE, "2"))
+    out = ok(funded.run("coupon", "pay", CODE))
+    assert "holders paid: 11 of 11" in out
+
 def test_shortfall_then_funding_tax_remittance_and_unclaimed_funds(fresh: Issue,
                                                                    tmp_path: Path) -> None:
     first = schedule(fresh)[0]
     before = fresh.nonce()
     no_shortfall = refused(fresh.run("coupon", "report-shortfall", CODE, "1"))
     assert "has no funding shortfall to report: it is not due before its payment time " \
-           "2027-06-14T15:00:00Z; nothing sent" in no_shortfall
+           "2027-06-15 00:00 JST; nothing sent" in no_shortfall
     travel(fresh, first.payment_time.timestamp() + 3600)
-    unfunded = refused(fresh.run("coupon", "pay", CODE))
+    unfunded = refused(fresh.run("coupon", "pay", CODE), 4)
     assert f"period 1 of {CODE} is due but not funded (required {PERIOD_1}, funded 0 JPY, " \
            f"shortfall {PERIOD_1})" in unfunded and f"munibond coupon fund {CODE} 1" in unfunded
-    claim = refused(fresh.run("coupon", "claim", CODE, *HOLDER, env=as_holder(10)))
+    claim = refused(fresh.run("coupon", "claim", CODE, *HOLDER, env=as_holder(10)), 4)
     assert "is due but not funded" in claim
     assert fresh.nonce() == before
     out = ok(fresh.run("coupon", "report-shortfall", CODE, "1"))
@@ -411,7 +442,7 @@ def test_shortfall_then_funding_tax_remittance_and_unclaimed_funds(fresh: Issue,
     assert fresh.nonce() == before
 
     window = refused(fresh.run("coupon", "return-unclaimed", CODE, "1", "--to", wallet(0)))
-    assert f"the claim window of period 1 of {CODE} is open until 2037-06-14T15:00:00Z" in window
+    assert f"the claim window of period 1 of {CODE} is open until 2037-06-15 00:00 JST" in window
     assert fresh.nonce() == before
     travel(fresh, at(date(2037, 6, 15)))
     start = settlement_balance(fresh, wallet(7))
@@ -492,7 +523,7 @@ def test_holders_at_dates_and_the_reconciliation_around_the_record_time(fresh: I
     ok(fresh.run("coupon", "claim", CODE, *HOLDER, env=as_holder(11)))
     reconciled = ok(fresh.run("coupon", "status", CODE, "1", "--reconcile"))
     assert "11 holder(s) of 18,660,000 JPY" in reconciled
-    assert "the last block before 2027-06-14T06:00:00Z" in reconciled
+    assert "the last block before 2027-06-14 15:00 JST" in reconciled
     assert f"expected gross {PERIOD_1}" in reconciled and "every holder matches" in reconciled
     owed = ok(fresh.run("coupon", "status", CODE, "1", "--holder", wallet(15)))
     assert "300,000 JPY" in owed and "930" in owed and "payable" in owed
@@ -522,10 +553,10 @@ def test_redemption_before_and_at_maturity(fresh: Issue, tmp_path: Path) -> None
     assert "funded period 10 (the redemption)" in out
     before, holder = fresh.nonce(), fresh.nonce(10)
     early = refused(fresh.run("redeem", "claim", CODE, *HOLDER, env=as_holder(10)))
-    assert "is not due: the bond matures at 2031-12-14T15:00:00Z" in early
+    assert "is not due: the bond matures at 2031-12-15 00:00 JST" in early
     assert early.endswith("nothing sent")
-    early = refused(fresh.run("redeem", "pay", CODE))
-    assert f"the redemption of {CODE} is not due: the bond matures at 2031-12-14T15:00:00Z" \
+    early = ok(fresh.run("redeem", "pay", CODE))  # nothing due yet: done
+    assert f"the redemption of {CODE} is not due: the bond matures at 2031-12-15 00:00 JST" \
         in early
     assert fresh.nonce() == before and fresh.nonce(10) == holder
 
@@ -554,7 +585,7 @@ def test_call(fresh: Issue) -> None:
     assert fresh.nonce() == before and fresh.nonce(STRANGER) == stranger
     out = ok(fresh.run("redeem", "call", CODE, "4", "--price", "101%"))
     assert f"called {CODE}: period 4 becomes the final redemption at 101%" in out
-    assert "paid from 2028-12-14T15:00:00Z" in out and "periods 5 to 10 are cancelled" in out
+    assert "paid from 2028-12-15 00:00 JST" in out and "periods 5 to 10 are cancelled" in out
     status = ok(fresh.run("redeem", "status", CODE))
     assert "4 of 4: redemption 101% + coupon 0.310%" in status
     assert "required 18,904,446 JPY" in status
@@ -563,7 +594,7 @@ def test_call(fresh: Issue) -> None:
     assert "is already the final redemption" in again
     travel(fresh, at(date(2027, 5, 20)))
     late = refused(fresh.run("redeem", "call", CODE, "1", "--price", "100%"))
-    assert "too late to call period 1" in late and "by 2027-05-15T15:00:00Z at the latest" in late
+    assert "too late to call period 1" in late and "by 2027-05-16 00:00 JST at the latest" in late
     assert fresh.nonce() == before
 
 

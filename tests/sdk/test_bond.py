@@ -139,6 +139,7 @@ def test_check_transfer_matches_the_chain_and_transfers_refuse_before_sending(
                 bond.transfer(alice, to, amount)
             assert caught.value.code == code
             assert caught.value.reason == found.message
+            assert caught.value.detail == found.detail  # the same numbers as the pre-check
             assert caught.value.error_args == {"from": alice.address, "to": to,
                                                "value": bond.to_units(amount)}
             assert env.nonce(alice) == nonce
@@ -284,8 +285,11 @@ def test_freezes(minted: Env) -> None:
     with pytest.raises(ContractRevert) as caught:
         bond.freeze_amount(env.deployer, wallet, "500001")
     assert caught.value.error == "FreezeAmountInvalid"
-    assert str(caught.value).startswith(
-        f"FreezeAmountInvalid: wallet {wallet} requested 500001 available 500000")
+    assert caught.value.error_args == {"wallet": wallet, "requested": 500001,
+                                       "available": 500000}
+    assert str(caught.value) == (  # amounts in the currency, not base units
+        f"FreezeAmountInvalid: cannot freeze 500,001 JPY of {wallet}: its balance is 500,000 "
+        f"JPY, of which 0 JPY is frozen already, so at most 500,000 JPY can be frozen")
     with pytest.raises(ContractRevert, match="FreezeAmountInvalid"):
         bond.unfreeze_amount(env.deployer, wallet, "1")
     assert env.nonce(env.deployer) == nonce
