@@ -217,6 +217,9 @@ def _set_signer(kind: str) -> Callable[[click.Context, click.Parameter, Any], No
 
 
 def verbose_option(func: F) -> F:
+    func = click.option("-q", "--quiet", is_flag=True, expose_value=False,
+                        callback=_set("quiet"),
+                        help="No progress bars (they are drawn on a terminal only).")(func)
     return click.option("-v", "--verbose", is_flag=True, expose_value=False, is_eager=True,
                         callback=_set("verbose"),
                         help="Show the full traceback of an error.")(func)

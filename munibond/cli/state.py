@@ -49,6 +49,7 @@ class Settings:
     poa: bool | None = None
     confirmations: int | None = None
     verbose: bool = False
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,11 @@ class State:
         """A table of results on standard output, after a blank line."""
         self.out.print()
         self.out.print(renderable)
+
+    @property
+    def show_progress(self) -> bool:
+        """Whether progress is drawn: on a terminal, unless ``--quiet``."""
+        return not self.settings.quiet and self.err.is_terminal
 
     def note(self, text: str) -> None:
         """A progress line or note on standard error."""

@@ -28,6 +28,8 @@ TERM_SHEET = EXAMPLES / "kobe-resident-bond-2026.yaml"
 INVESTORS = EXAMPLES / "investors.csv"
 ALLOTMENTS = EXAMPLES / "allotments.csv"
 CODE = "KOBE-R-2026-01"
+#: the example bond's issue (payment) date, when the allotment is booked
+ISSUE_DATE = calendar.timegm(date(2026, 12, 15).timetuple())
 #: a moment after the example bond's lock-up (2027-01-15) and before its maturity (2031-12-15)
 AFTER_LOCKUP = calendar.timegm(date(2027, 2, 1).timetuple())
 ACCOUNTS = dev_accounts(30)
@@ -122,6 +124,9 @@ def issue(node: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Issue:
     redeploy = step("redeploy", "deploy", str(TERM_SHEET))
     imported = step("imported", "investors", "import", str(INVESTORS))
     reimported = step("reimported", "investors", "import", str(INVESTORS))
+    if chain.now() < ISSUE_DATE:  # allotments are booked on the issue date
+        chain.set_next_timestamp(ISSUE_DATE)
+        chain.mine()
     allotted = step("allotted", "allot", CODE, str(ALLOTMENTS))
     reallotted = step("reallotted", "allot", CODE, str(ALLOTMENTS))
     locked_check = step("locked_check", "check", CODE, "--from", wallet(10), "--to", wallet(11),
