@@ -78,3 +78,92 @@ def test_allot_before_the_issue_date_needs_the_flag(fresh: Issue, tmp_path: Path
     result = fresh.run("allot", LATER_CODE, str(ALLOTMENTS), "--before-issue-date")
     assert "allotted 11 line(s), 18,660,000 JPY" in ok(result)
     assert "allotting before the issue date 2030-12-15" in result.stderr
+
+
+# --- B8: the local chain's clock and settlement token --------------------------------------------
+
+def _jst(text: str) -> int:
+    from datetime import datetime, timedelta, timezone
+
+    return int(datetime.fromisoformat(text).replace(
+        tzinfo=timezone(timedelta(hours=9))).timestamp())
+
+
+def test_chain_time_advance_and_set_time(fresh: Issue) -> None:
+    chain = fresh.chain
+    start = chain.now()
+    shown = ok(fresh.run("chain", "time"))
+    assert f"block {chain.block_number()} at " in shown and "JST" in shown
+    assert "local anvil chain" in shown
+    block = chain.block_number()
+    out = ok(fresh.run("chain", "advance", "30d"))
+    assert chain.now() == start + 30 * 86400 and chain.block_number() == block + 1
+    assert "clock moved forward by 30d" in out
+    ok(fresh.run("chain", "advance", "1d12h"))
+    assert chain.now() == start + 31 * 86400 + 12 * 3600
+    # a naive date and time is Japan time; a zone is taken as given
+    from datetime import UTC, datetime, timedelta
+
+    later = datetime.fromtimestamp(chain.now(), UTC) + timedelta(days=40)
+    naive = later.strftime("%Y-%m-%dT15:00")
+    ok(fresh.run("chain", "set-time", naive))
+    assert chain.now() == _jst(naive)
+    ok(fresh.run("chain", "set-time", later.strftime("%Y-%m-%d") + "T23:00Z"))
+    assert chain.now() == _jst(naive) + 17 * 3600  # 15:00 JST = 06:00Z
+    day = (later + timedelta(days=2)).strftime("%Y-%m-%d")  # a date: 00:00 JST that day
+    ok(fresh.run("chain", "set-time", day))
+    assert chain.now() == _jst(day + "T00:00")
+
+
+def test_the_clock_never_goes_back(fresh: Issue) -> None:
+    now, block = fresh.chain.now(), fresh.chain.block_number()
+    line = one_error_line(fresh.run("chain", "set-time", "2020-01-01"))
+    assert "only moves forward" in line and "nothing done" in line
+    assert fresh.chain.now() == now and fresh.chain.block_number() == block
+    for bad in ("0d", "30", "3 days", "1x"):
+        result = fresh.run("chain", "advance", bad)
+        assert result.exit_code == 2 and "duration" in result.stderr, (bad, result.stderr)
+    assert fresh.run("chain", "advance", "-3d").exit_code == 2  # not an option either
+    assert fresh.run("chain", "set-time", "next tuesday").exit_code == 2
+
+
+def test_mint_settlement_in_currency_units(fresh: Issue) -> None:
+    from munibond.contracts import settlement_abi
+    from munibond.deploy import read_record
+
+    platform = read_record(fresh.records / "local" / "platform.json")
+    token = fresh.chain.w3.eth.contract(
+        address=platform["contracts"]["settlement_token"]["address"], abi=list(settlement_abi()))
+    before = int(token.functions.balanceOf(wallet(5)).call())
+    out = ok(fresh.run("chain", "mint-settlement", wallet(5), "1234567.5"))
+    assert int(token.functions.balanceOf(wallet(5)).call()) == before + 1234567_5 * 10**17
+    assert f"minted 1,234,567.5 JPYC to {wallet(5)}" in out
+    line = one_error_line(fresh.run("chain", "mint-settlement", wallet(5), "1000",
+                                    "--key-env", "STRANGER", env={"STRANGER": key_hex(9)}))
+    assert "only the token's owner" in line
+
+
+def test_a_coupon_from_the_command_line_alone(fresh: Issue) -> None:
+    """Record date, funding and payment of the first coupon without a line of Python."""
+    payment = _jst("2027-06-16T00:00")  # the first coupon is payable from 2027-06-15
+    if fresh.chain.now() >= payment:
+        import pytest
+
+        pytest.skip("the system clock is past the first coupon")
+    ok(fresh.run("chain", "set-time", "2027-06-16"))
+    ok(fresh.run("chain", "mint-settlement", wallet(0), "1000000"))
+    assert "funded" in ok(fresh.run("coupon", "fund", CODE, "1"))
+    assert "holders paid: 11" in ok(fresh.run("coupon", "pay", CODE))
+
+
+def test_clock_and_mint_commands_refuse_a_real_node(fake_besu: str) -> None:
+    from .conftest import invoke
+
+    for args in (("advance", "30d"), ("set-time", "2030-01-01"),
+                 ("mint-settlement", wallet(5), "1000")):
+        result = invoke("chain", *args, "--rpc-url", fake_besu)
+        line = one_error_line(result)
+        assert result.exit_code == 1
+        assert "works on a local development chain only" in line and "besu/v24" in line, line
+    shown = invoke("chain", "time", "--rpc-url", fake_besu)
+    assert shown.exit_code == 0 and "its clock cannot be moved" in shown.stdout
