@@ -387,7 +387,7 @@ def _write_report(view: _View, path: Path, report: PaymentReport) -> None:
         out.write(report.to_csv())
     view.state.note(f"wrote the payment report ({len(report.lines)} line(s): holder, period, "
                     f"gross, national_tax, local_tax, tax, net, principal, tx_hash, status, "
-                    f"reason) to {path}")
+                    f"reason) to {path.resolve()}")
 
 
 # --- shared bodies of coupon and redeem ------------------------------------------------------
@@ -569,7 +569,7 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
         written = ""
         if report_file is not None:
             _write_report(view, report_file, stop.report)
-            written = f"; the report of what was paid is in {report_file}"
+            written = f"; the report of what was paid is in {report_file.resolve()}"
         message = str(stop).replace(
             "run the same payment again", f"run the same `munibond {group} pay` again")
         raise PaymentRefused(message + written) from None

@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -79,7 +80,7 @@ def holders(ctx: click.Context, bond_ref: str, when: datetime | None,
         else:
             with open(csv_target, "w", encoding="utf-8", newline="") as handle_out:
                 handle_out.write(text)
-            state.say(f"wrote the {heading} to {csv_target}")
+            state.say(f"wrote the {heading} to {Path(csv_target).resolve()}")
         return
     rows = [[h.wallet, str(h.investor_id) if h.investor_id else "-", f"{h.balance:,}",
              f"{h.frozen:,}", yes_no(h.wallet_frozen),

@@ -198,6 +198,14 @@ def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     return callback
 
 
+def _set_deployments(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value is None:
+        return
+    settings = state_of(ctx).settings
+    settings.deployments = value
+    settings.deployments_source = "environment" if _from_environment(ctx, param) else "option"
+
+
 def _set_signer(kind: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         if value is None:
@@ -249,8 +257,11 @@ def connection_options(*, top: bool = False, records_only: bool = False) -> Call
                               "<deployments>/<NAME>/ [default: local].", **env(NETWORK_ENV)),
             click.option("--deployments", metavar="DIR", expose_value=False,
                          type=click.Path(file_okay=False, path_type=Path),
-                         callback=_set("deployments"),
-                         help="Root of the deployment records [default: ./deployments].",
+                         callback=_set_deployments,
+                         help="Root of the deployment records [default: "
+                              "$MUNIBOND_DEPLOYMENTS, else the deployments/ folder of the "
+                              "project found above the current directory, else "
+                              "./deployments].",
                          **env(DEPLOYMENTS_ENV)),
         ]
         if not records_only:

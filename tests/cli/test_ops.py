@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from munibond.bond import Bond
@@ -167,3 +168,86 @@ def test_clock_and_mint_commands_refuse_a_real_node(fake_besu: str) -> None:
         assert "works on a local development chain only" in line and "besu/v24" in line, line
     shown = invoke("chain", "time", "--rpc-url", fake_besu)
     assert shown.exit_code == 0 and "its clock cannot be moved" in shown.stdout
+
+
+# --- B7: deployment records wherever the CLI runs ------------------------------------------------
+
+def _project(issue: Issue, tmp_path: Path) -> Path:
+    """A project folder holding the issue's records in deployments/, and a subfolder of it."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(issue.records, project / "deployments")
+    (project / "reports" / "2027").mkdir(parents=True)
+    return project
+
+
+def test_records_are_found_from_a_subfolder_of_the_project(
+        issue: Issue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import invoke
+
+    project = _project(issue, tmp_path)
+    monkeypatch.chdir(project / "reports" / "2027")
+    out = ok(invoke("status", CODE, "--rpc-url", issue.node.url))
+    assert f"{CODE}" in out and "issued so far" in out
+    out = ok(invoke("holders", CODE, "--rpc-url", issue.node.url, "--csv", "register.csv"))
+    target = (project / "reports" / "2027" / "register.csv").resolve()
+    assert f"to {target}" in out and target.is_file()  # paths printed absolute
+
+
+def test_records_from_the_environment_and_the_option(
+        issue: Issue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import invoke
+
+    project = _project(issue, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    env = {"MUNIBOND_DEPLOYMENTS": str(project / "deployments")}
+    assert "issued so far" in ok(invoke("status", CODE, "--rpc-url", issue.node.url, env=env))
+    # a relative --deployments is taken from the current directory, and shown absolute
+    monkeypatch.chdir(tmp_path)
+    result = invoke("status", "NO-SUCH-BOND", "--rpc-url", issue.node.url, "--deployments",
+                    "project/deployments")
+    line = one_error_line(result)
+    assert str(project / "deployments" / "local" / "NO-SUCH-BOND.json") in line
+    assert "(--deployments)" in line
+
+
+def test_nothing_found_says_where_it_looked(
+        issue: Issue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .conftest import invoke
+
+    empty = tmp_path / "empty" / "deeper"
+    empty.mkdir(parents=True)
+    monkeypatch.chdir(empty)
+    line = one_error_line(invoke("status", CODE, "--rpc-url", issue.node.url))
+    assert f"{empty.resolve() / 'deployments' / 'local' / CODE}.json does not exist" in line
+    assert f"from {empty.resolve()} up to /" in line and "MUNIBOND_DEPLOYMENTS" in line
+
+
+def test_find_records_root_order(tmp_path: Path) -> None:
+    from munibond.locations import find_records_root
+
+    project = tmp_path / "checkout"
+    (project / "deployments").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("")
+    inner = project / "examples" / "deep"
+    inner.mkdir(parents=True)
+    # a checkout that has not deployed yet: its deployments/ next to pyproject.toml
+    found = find_records_root(cwd=inner, environ={})
+    assert (found.path, found.source) == (project / "deployments", "project")
+    # records win over a mere checkout further down
+    (inner / "deployments" / "local").mkdir(parents=True)
+    (inner / "deployments" / "local" / "platform.json").write_text(
+        '{"format": "munibond-platform/1"}')
+    assert find_records_root(cwd=inner, environ={}).path == inner / "deployments"
+    # a deployments/ of another tool (no munibond record, no project marker) is passed over
+    other = tmp_path / "hardhat"
+    (other / "deployments" / "local").mkdir(parents=True)
+    (other / "deployments" / "local" / "platform.json").write_text('{"address": "0x"}')
+    assert find_records_root(cwd=other, environ={}).source == "current directory"
+    # the environment, then the option, win
+    env = {"MUNIBOND_DEPLOYMENTS": "from-env"}
+    assert find_records_root(cwd=inner, environ=env).path == inner / "from-env"
+    assert find_records_root("opt", cwd=inner, environ=env).path == inner / "opt"
