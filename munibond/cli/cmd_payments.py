@@ -34,7 +34,7 @@ from munibond.cli.options import (
     signer_options,
     state_of,
 )
-from munibond.cli.output import face, fields_table, instant, progress_bar, table, yes_no
+from munibond.cli.output import face, fields_table, instant, phase_progress, table, yes_no
 from munibond.exceptions import ContractRevert, MissingRole, MunibondError, TransactionReverted
 
 if TYPE_CHECKING:
@@ -561,9 +561,11 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
     state.note(f"paying {code}: checking what the {len(candidates)} wallet(s) {where} are owed, "
                f"then paying in batches of {chunk_size}")
     try:
-        with progress_bar(state.err, "paying holders", max(len(candidates), 1)) as progress:
-            report = view.payments.pay(state.signer, candidates, chunk_size=chunk_size,
-                                       progress=progress)
+        with phase_progress(state.err, show=state.show_progress) as progress:
+            report = view.payments.pay(
+                state.signer, candidates, chunk_size=chunk_size,
+                progress=lambda done, total: progress("paying holders", done, total),
+                checking=lambda done, total: progress("checking who is owed", done, total))
     except PaymentInterrupted as stop:
         _show_report(view, stop.report, checked=len(candidates))
         written = ""

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from munibond.cli.options import BOND, INSTANT, connection_options, state_of
-from munibond.cli.output import bond_summary, face, fields_table, instant, table, yes_no
+from munibond.cli.output import (
+    bond_summary,
+    face,
+    fields_table,
+    instant,
+    phase_progress,
+    table,
+    yes_no,
+)
 
 if TYPE_CHECKING:
     from munibond.ledger import Holding
@@ -65,7 +73,9 @@ def holders(ctx: click.Context, bond_ref: str, when: datetime | None,
     handle = state.bond(bond_ref)
     bond, chain = handle.bond, state.chain
     block = block_at(chain, when) if when is not None else chain.block_number()
-    register = register_at(chain, bond.address, at_block=block, from_block=handle.created_block)
+    with phase_progress(state.err, show=state.show_progress) as progress:
+        register = register_at(chain, bond.address, at_block=block,
+                               from_block=handle.created_block, progress=progress)
     total = sum(h.units for h in register)
     terms = bond.terms()
     currency = terms.currency_code

@@ -251,3 +251,17 @@ def test_find_records_root_order(tmp_path: Path) -> None:
     env = {"MUNIBOND_DEPLOYMENTS": "from-env"}
     assert find_records_root(cwd=inner, environ=env).path == inner / "from-env"
     assert find_records_root("opt", cwd=inner, environ=env).path == inner / "opt"
+
+
+# --- B9: progress that moves ---------------------------------------------------------------------
+
+def test_holders_shows_its_phases_on_a_terminal(issue: Issue) -> None:
+    import re
+
+    result = issue.run("holders", CODE, env={"TTY_COMPATIBLE": "1"})
+    assert "Register of" in ok(result)
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stderr)
+    assert "reading transfer events" in shown and "checking balances" in shown
+    assert "11/11" in shown
+    quiet = issue.run("holders", CODE, "--quiet", env={"TTY_COMPATIBLE": "1"})
+    assert "Register of" in ok(quiet) and quiet.stderr == ""
