@@ -40,7 +40,13 @@ from munibond._client import (
 )
 from munibond.contracts import ISSUER_ROLE, PAUSER_ROLE, TRANSFER_AGENT_ROLE, bond_abi
 from munibond.errors import contract_error
-from munibond.exceptions import AmountError, InvalidArgument, MunibondError, TransferRestricted
+from munibond.exceptions import (
+    AmountError,
+    BeforeIssueDate,
+    InvalidArgument,
+    MunibondError,
+    TransferRestricted,
+)
 from munibond.onchain import ZERO_ADDRESS, BondRules, BondTerms
 from munibond.registry import Registry
 from munibond.restrictions import Restriction, restriction
@@ -53,13 +59,84 @@ if TYPE_CHECKING:
     from munibond.chain import Chain
     from munibond.payments import Coupons, Redemption
 
-__all__ = ["AlreadyMintedPolicy", "Amount", "Bond", "BondAccount", "Document"]
+__all__ = ["AllotmentLine", "AllotmentPlan", "AlreadyMintedPolicy", "Amount", "Bond",
+           "BondAccount", "Document", "PhaseProgress"]
 
 #: An amount of face: a ``Decimal``, a decimal string (``"10000.5"``) or an int. Never a float.
 Amount = Decimal | str | int
 
 #: How :meth:`Bond.mint_many` treats wallets that already hold units (see there).
 AlreadyMintedPolicy = Literal["top_up", "skip_holders", "none"]
+
+#: ``progress(phase, done, total)``: a long operation reports each phase as it goes
+PhaseProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class AllotmentLine:
+    """One line of an allotment, as :meth:`Bond.plan_allotment` found it on chain.
+
+    ``amount`` is what the line allots to ``wallet``; ``minted`` what the bond's mint events
+    (``Transfer`` from the zero address) have already given the wallet, whatever it did with the
+    units since; ``to_mint`` the rest (never negative). ``verdict`` is the bond's pre-check of
+    minting ``to_mint`` now (None when there is nothing to mint). Amounts are face;
+    ``*_units`` the integers.
+    """
+
+    index: int
+    wallet: str
+    amount: Decimal
+    minted: Decimal
+    to_mint: Decimal
+    amount_units: int
+    minted_units: int
+    to_mint_units: int
+    verdict: Restriction | None
+
+    @property
+    def done(self) -> bool:
+        """Already minted in full: nothing to send for this line."""
+        return self.to_mint_units == 0
+
+    @property
+    def refused(self) -> bool:
+        """The bond would refuse minting the rest now."""
+        return self.verdict is not None and not self.verdict.ok
+
+
+@dataclass(frozen=True, slots=True)
+class AllotmentPlan:
+    """What an allotment still needs, line by line, and when it is asked for (see
+    :meth:`Bond.plan_allotment`)."""
+
+    lines: tuple[AllotmentLine, ...]
+    issue_date: datetime
+    #: the chain's latest block time when the plan was made
+    chain_time: datetime
+
+    @property
+    def pending(self) -> list[AllotmentLine]:
+        """Lines with something to mint that the bond allows."""
+        return [line for line in self.lines if not line.done and not line.refused]
+
+    @property
+    def refused(self) -> list[AllotmentLine]:
+        return [line for line in self.lines if line.refused]
+
+    @property
+    def done(self) -> list[AllotmentLine]:
+        """Lines already minted in full."""
+        return [line for line in self.lines if line.done]
+
+    @property
+    def to_mint(self) -> Decimal:
+        """Face the pending lines would mint."""
+        return sum((line.to_mint for line in self.pending), Decimal(0))
+
+    @property
+    def before_issue_date(self) -> bool:
+        """Whether the chain's clock is still before the bond's issue date."""
+        return self.chain_time < self.issue_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,9 +459,10 @@ class Bond(ContractClient):
         """Mint an allotment, ``chunk_size`` lines per transaction (``mintBatch``, all or nothing
         per transaction).
 
-        Re-running after a crash must not mint twice, and the chain cannot tell an allotment from
-        other units a wallet holds, so ``already_minted`` says what a wallet's current balance
-        means:
+        For a primary allotment use :meth:`allot`: it counts each line against what was already
+        minted to the wallet (mint events), so a re-run after trading mints nothing, and it
+        refuses to allot before the issue date. Here ``already_minted`` says what a wallet's
+        current *balance* means (which stops meaning anything once holders trade):
 
         * ``"top_up"`` (default): each amount is the wallet's *target* holding; only the
           difference between the target and the current balance is minted, and nothing when the
@@ -427,6 +505,102 @@ class Bond(ContractClient):
                 pending.append((who, units))
         return self._checked_batches(signer, "mintBatch", ZERO_ADDRESS, pending, chunk_size,
                                      progress)
+
+    def plan_allotment(self, allotments: Sequence[tuple[str, Amount]], *,
+                       from_block: int | None = None,
+                       progress: PhaseProgress | None = None) -> AllotmentPlan:
+        """What minting ``allotments`` (wallet, face amount) would still do; sends nothing.
+
+        A line's amount counts against what the bond has already minted to its wallet (the sum
+        of its mint events), never against its balance: a holder who sold part of an allotment
+        is not topped up again, and a re-run after a crash, or of a finished allotment, mints
+        only what is missing. So a wallet's amount is its whole allotment from the bond: list a
+        wallet's total in a later allotment file, not only the new part. Each remainder is
+        pre-checked against the bond's rules now (in JSON-RPC batches). ``from_block`` is where
+        the mint events start (default: the bond's creation block, found by a search).
+        ``progress(phase, done, total)`` reports ``"reading mints"`` (blocks) and
+        ``"pre-checking"`` (lines). A wallet listed twice, or an amount finer than the trading
+        unit, raises before anything is read.
+        """
+        from munibond.ledger import minted_per_wallet
+
+        targets: dict[str, int] = {}
+        order: list[tuple[int, str]] = []
+        for index, (wallet, amount) in enumerate(allotments):
+            who = address_arg(wallet, f"allotments[{index}] wallet")
+            if who in targets:
+                raise InvalidArgument(f"allotments[{index}]: wallet {who} is listed twice; give "
+                                      f"each wallet one line (its whole allotment)")
+            targets[who] = self.to_units(amount, what=f"allotments[{index}] amount")
+            order.append((index, who))
+        reading = None if progress is None else (
+            lambda done, total: progress("reading mints", done, total))
+        latest = self.chain.block_number()
+        minted = minted_per_wallet(self.chain, self.address, from_block=from_block,
+                                   to_block=latest, progress=reading)
+        rest = {who: max(0, target - minted.get(who, 0)) for who, target in targets.items()}
+        asked = [who for who in targets if rest[who] > 0]
+        if progress is not None:
+            progress("pre-checking", 0, len(asked))
+        codes = self.chain.call_many(
+            [self._fn("detectTransferRestriction", ZERO_ADDRESS, who, rest[who]) for who in asked],
+            latest, progress=None if progress is None
+            else lambda done, total: progress("pre-checking", done, total))
+        verdicts = {who: restriction(int(code)) for who, code in zip(asked, codes, strict=True)}
+        lines = tuple(AllotmentLine(
+            index=index, wallet=who, amount=self.from_units(targets[who]),
+            minted=self.from_units(minted.get(who, 0)), to_mint=self.from_units(rest[who]),
+            amount_units=targets[who], minted_units=minted.get(who, 0), to_mint_units=rest[who],
+            verdict=verdicts.get(who)) for index, who in order)
+        block_time = int(self.chain.w3.eth.get_block(latest)["timestamp"])
+        return AllotmentPlan(lines=lines, issue_date=self._terms.issue_date,
+                             chain_time=datetime.fromtimestamp(block_time, UTC))
+
+    def allot(self, signer: LocalAccount,
+              allotments: Sequence[tuple[str, Amount]] | AllotmentPlan, *,
+              before_issue_date: bool = False, skip_refused: bool = False,
+              chunk_size: int = 50, from_block: int | None = None,
+              progress: PhaseProgress | None = None) -> list[TxReceipt]:
+        """Allot: mint to each wallet what its line still lacks (see :meth:`plan_allotment`),
+        ``chunk_size`` lines per ``mintBatch`` transaction. Safe to re-run at any time, also
+        after trading: what was minted is never minted again.
+
+        Book entry happens on the issue (payment) date: before the bond's ``issueDate`` on the
+        chain's clock this raises :class:`~munibond.exceptions.BeforeIssueDate` unless
+        ``before_issue_date=True``. A line the bond refuses raises
+        :class:`TransferRestricted` before anything is sent, unless ``skip_refused`` (then it is
+        left out). ``allotments`` may be a plan made just before (it is not read again).
+        ``progress(phase, done, total)`` reports the reading phases and ``"minting"`` (lines).
+        The signer needs the bond's ISSUER_ROLE. Returns one receipt per transaction.
+        """
+        check_chunk_size(chunk_size)
+        plan = allotments if isinstance(allotments, AllotmentPlan) else \
+            self.plan_allotment(allotments, from_block=from_block, progress=progress)
+        if plan.before_issue_date and not before_issue_date:
+            raise BeforeIssueDate(
+                f"bond {self.code} is issued on {plan.issue_date.isoformat()} and the chain's "
+                f"clock is at {plan.chain_time.isoformat()}: allotments are booked on the issue "
+                f"(payment) date; allot from then, or pass before_issue_date=True to allot now "
+                f"anyway", issue_date=plan.issue_date, chain_time=plan.chain_time)
+        self.require_role(ISSUER_ROLE, signer_address(signer))
+        if plan.refused and not skip_refused:
+            first = plan.refused[0]
+            assert first.verdict is not None
+            raise TransferRestricted(first.verdict.code, first.verdict.message,
+                                     args={"from": ZERO_ADDRESS, "to": first.wallet,
+                                           "value": first.to_mint_units})
+        pending = [(line.wallet, line.to_mint_units) for line in plan.pending]
+        receipts: list[TxReceipt] = []
+        done = 0
+        if progress is not None and pending:
+            progress("minting", 0, len(pending))
+        for chunk in chunks(pending, chunk_size):
+            receipts.append(self._transact(signer, "mintBatch", [w for w, _ in chunk],
+                                           [u for _, u in chunk]))
+            done += len(chunk)
+            if progress is not None:
+                progress("minting", done, len(pending))
+        return receipts
 
     # -- holders -----------------------------------------------------------------------------
 

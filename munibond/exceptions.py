@@ -40,6 +40,15 @@ class AmountError(MunibondError, ValueError):
     """An amount cannot be represented exactly (finer than the unit allows, negative, too large)."""
 
 
+class BeforeIssueDate(MunibondError):
+    """An allotment before the bond's issue (payment) date, not asked for explicitly."""
+
+    def __init__(self, message: str, *, issue_date: Any = None, chain_time: Any = None) -> None:
+        self.issue_date = issue_date
+        self.chain_time = chain_time
+        super().__init__(message)
+
+
 class ChainError(MunibondError):
     """Talking to the chain failed."""
 

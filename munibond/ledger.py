@@ -52,6 +52,7 @@ __all__ = [
     "LedgerError",
     "LedgerEvent",
     "LedgerMismatch",
+    "PhaseProgress",
     "block_at",
     "bond_facts",
     "creation_block",
@@ -59,6 +60,7 @@ __all__ = [
     "history",
     "holders",
     "holders_at",
+    "minted_per_wallet",
     "transfer_balances",
     "wallets_ever",
 ]
@@ -68,6 +70,18 @@ DEFAULT_LOG_CHUNK = 10_000
 
 _ZERO = "0x" + "00" * 20
 _ID_MASK = (1 << 64) - 1
+
+
+#: ``progress(phase, done, total)``: a long read reports each phase as it goes
+PhaseProgress = Callable[[str, int, int], None]
+
+
+def _phase(progress: PhaseProgress | None, name: str) -> Callable[[int, int], None] | None:
+    """``progress`` bound to one phase (None when there is no progress to report)."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda done, total: report(name, done, total)
 
 
 class LedgerError(MunibondError):
@@ -221,9 +235,11 @@ _RANGE_HINTS = ("range", "too many", "limit", "exceed", "10000 results", "respon
 
 def fetch_logs(chain: Chain, address: str, *, from_block: int, to_block: int,
                topics: Sequence[Any] | None = None,
-               chunk_size: int = DEFAULT_LOG_CHUNK) -> list[LogReceipt]:
+               chunk_size: int = DEFAULT_LOG_CHUNK,
+               progress: Callable[[int, int], None] | None = None) -> list[LogReceipt]:
     """Logs of ``address`` in ``[from_block, to_block]``, in chain order, fetched ``chunk_size``
-    blocks at a time; a chunk the node refuses as too large is split in halves and retried."""
+    blocks at a time; a chunk the node refuses as too large is split in halves and retried.
+    ``progress(blocks_done, blocks_total)`` is called after each chunk."""
     if chunk_size < 1:
         raise ConfigError(f"chunk_size must be at least 1, not {chunk_size}")
     target = to_checksum_address(address)
@@ -248,6 +264,8 @@ def fetch_logs(chain: Chain, address: str, *, from_block: int, to_block: int,
                               f"{chain.url}: {error}") from None
         found.extend(logs)
         low = high + 1
+        if progress is not None:
+            progress(low - from_block, to_block - from_block + 1)
         size = chunk_size if size == chunk_size else min(chunk_size, size * 2)
     found.sort(key=lambda log: (int(log["blockNumber"]), int(log["logIndex"])))
     return found
@@ -279,6 +297,7 @@ def creation_block(chain: Chain, bond: BondRef, *, latest: int | None = None) ->
 # --- the register --------------------------------------------------------------------------------
 
 _TRANSFER_TOPIC = HexBytes(keccak(text="Transfer(address,address,uint256)"))
+_ZERO_TOPIC = HexBytes(b"\0" * 32)
 
 
 def _topic_address(topic: Any) -> str:
@@ -306,6 +325,35 @@ def transfer_balances(logs: Iterable[LogReceipt]) -> dict[str, int]:
     return {wallet: units for wallet, units in balances.items() if units}
 
 
+def minted_per_wallet(chain: Chain, bond: BondRef, *, from_block: int | None = None,
+                      to_block: int | None = None, chunk_size: int = DEFAULT_LOG_CHUNK,
+                      progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Units ever minted to each wallet: the sum of the bond's ``Transfer`` events from the zero
+    address, whatever the wallet did with them since (sold, frozen, recovered, redeemed).
+
+    This is what an allotment re-run counts against (:meth:`munibond.bond.Bond.allot`): a
+    wallet's balance says nothing about what it was allotted once it has traded.
+    ``from_block`` defaults to the bond's creation block (:func:`creation_block`), ``to_block``
+    to the latest block.
+    """
+    address = _address(bond)
+    latest = _latest(chain) if to_block is None else to_block
+    start = creation_block(chain, address, latest=latest) if from_block is None else from_block
+    logs = fetch_logs(chain, address, from_block=start, to_block=latest,
+                      topics=[_TRANSFER_TOPIC, _ZERO_TOPIC], chunk_size=chunk_size,
+                      progress=progress)
+    minted: dict[str, int] = {}
+    for log in logs:
+        topics = log["topics"]
+        if len(topics) != 3 or HexBytes(topics[0]) != _TRANSFER_TOPIC \
+                or HexBytes(topics[1]) != _ZERO_TOPIC:
+            continue
+        recipient = _topic_address(topics[2])
+        minted[recipient] = minted.get(recipient, 0) + int.from_bytes(
+            HexBytes(log["data"])[:32], "big")
+    return minted
+
+
 def wallets_ever(chain: Chain, bond: BondRef, *, from_block: int | None = None,
                  chunk_size: int = DEFAULT_LOG_CHUNK) -> list[str]:
     """Every wallet that ever received units of the bond (from its ``Transfer`` events), in the
@@ -326,7 +374,8 @@ def wallets_ever(chain: Chain, bond: BondRef, *, from_block: int | None = None,
 
 
 def holders(chain: Chain, bond_address: BondRef, *, at_block: int | None = None,
-            from_block: int | None = None, chunk_size: int = DEFAULT_LOG_CHUNK) -> list[Holding]:
+            from_block: int | None = None, chunk_size: int = DEFAULT_LOG_CHUNK,
+            progress: PhaseProgress | None = None) -> list[Holding]:
     """The register of the bond at ``at_block`` (default: the latest block), sorted by investor id
     then wallet.
 
@@ -334,6 +383,10 @@ def holders(chain: Chain, bond_address: BondRef, *, at_block: int | None = None,
     block, found by :func:`creation_block`; pass the block from the deployment record to save the
     search) and checked against the contract's ``accountOf`` and ``totalSupply`` at ``at_block``;
     any difference raises :class:`LedgerMismatch`.
+
+    The contract's state is read in JSON-RPC batches (:meth:`Chain.call_many`), so 10,000
+    holders take seconds. ``progress(phase, done, total)`` reports the two phases that take
+    time: ``"reading transfer events"`` (blocks) and ``"checking balances"`` (wallets).
     """
     address = _address(bond_address)
     latest = _latest(chain)
@@ -348,7 +401,7 @@ def holders(chain: Chain, bond_address: BondRef, *, at_block: int | None = None,
     if start > at:
         raise LedgerError(f"from_block {start} is after the register's block {at}")
     logs = fetch_logs(chain, address, from_block=start, to_block=at, topics=[_TRANSFER_TOPIC],
-                      chunk_size=chunk_size)
+                      chunk_size=chunk_size, progress=_phase(progress, "reading transfer events"))
     balances = transfer_balances(logs)
 
     bond = _bond_contract(chain, address)
@@ -363,13 +416,31 @@ def holders(chain: Chain, bond_address: BondRef, *, at_block: int | None = None,
                 else ""))
     result: list[Holding] = []
     problems: list[str] = []
-    for wallet, units in balances.items():
-        balance, frozen, wallet_frozen = _call(chain, bond.functions.accountOf(wallet), at,
-                                               f"accountOf({wallet})")
+    wallets = list(balances)
+    calls: list[Any] = []
+    for wallet in wallets:
+        calls += [bond.functions.accountOf(wallet), registry.functions.recordOf(wallet)]
+    checking = _phase(progress, "checking balances")
+    if checking is not None:
+        checking(0, len(wallets))
+    try:
+        answers = chain.call_many(
+            calls, at, progress=None if checking is None
+            else lambda done, total: checking(done // 2, total // 2))
+    except NodeUnreachable:
+        raise
+    except Exception as error:
+        raise LedgerError(
+            f"cannot read the accounts of bond {facts.code} at block {at} from {chain.url} "
+            f"({error}): the node may not keep the state of past blocks; use an archive node or "
+            f"a later block") from None
+    for index, wallet in enumerate(wallets):
+        units = balances[wallet]
+        balance, frozen, wallet_frozen = answers[2 * index]
         if int(balance) != units:
             problems.append(f"{wallet}: events say {units} units, accountOf says {int(balance)}")
             continue
-        record = int(_call(chain, registry.functions.recordOf(wallet), at, f"recordOf({wallet})"))
+        record = int(answers[2 * index + 1])
         result.append(Holding(
             wallet=wallet, investor_id=record & _ID_MASK,
             balance=from_units(units, facts.decimals), units=units,
@@ -415,11 +486,12 @@ def block_at(chain: Chain, when: datetime) -> int:
 
 
 def holders_at(chain: Chain, bond: BondRef, when: datetime, *, from_block: int | None = None,
-               chunk_size: int = DEFAULT_LOG_CHUNK) -> list[Holding]:
+               chunk_size: int = DEFAULT_LOG_CHUNK,
+               progress: PhaseProgress | None = None) -> list[Holding]:
     """The register as it stood at ``when``: :func:`holders` at the last block at or before it
     (empty when the bond did not exist yet)."""
     return holders(chain, bond, at_block=block_at(chain, when), from_block=from_block,
-                   chunk_size=chunk_size)
+                   chunk_size=chunk_size, progress=progress)
 
 
 # --- history -------------------------------------------------------------------------------------

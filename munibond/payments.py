@@ -489,6 +489,11 @@ class _Payments:
         terms, schedule and time already read (a batch reads them once for every holder)."""
         who = address_arg(holder, "holder")
         periods, units = self._call("entitlementsOf", who)
+        return self._entitlements(who, periods, units, at)
+
+    def _entitlements(self, who: str, periods: Sequence[int], units: Sequence[int],
+                      at: _Moment | None) -> list[Entitlement]:
+        """:meth:`entitlements` from ``entitlementsOf``'s answer."""
         if not periods:
             return []
         at = at or self._moment()
@@ -606,7 +611,7 @@ class _Payments:
         return report
 
     def _push(self, signer: LocalAccount, holders: Iterable[str] | None, *, chunk_size: int,
-              progress: Progress | None) -> PaymentReport:
+              progress: Progress | None, checking: Progress | None = None) -> PaymentReport:
         agent = signer_address(signer)
         if not self.bond.has_role(PAYING_AGENT_ROLE, agent):
             raise MissingRole("PAYING_AGENT_ROLE", agent)
@@ -619,9 +624,18 @@ class _Payments:
                 who = address_arg(wallet, f"holders[{i}]")
                 if who not in candidates:
                     candidates.append(who)
-        # one read of the schedule, then one call per candidate: who is owed something payable
+        # one read of the schedule, then entitlementsOf for every candidate, in JSON-RPC
+        # batches: who is owed something payable (periods are paid in order: the first decides)
         at = self._moment()
-        due = [who for who in candidates if self.owed_now(who, at=at)]
+        if checking is not None:
+            checking(0, len(candidates))
+        owed = self.chain.call_many(
+            [self.bond._fn("entitlementsOf", who) for who in candidates], progress=checking)
+        due = []
+        for who, (periods, units) in zip(candidates, owed, strict=True):
+            found = self._entitlements(who, periods, units, at)
+            if found and found[0].status in ("payable", "lapsed"):
+                due.append(who)
         report = PaymentReport(shortfalls=self._report_shortfalls(signer, at.schedule, at.now))
         done = 0
         for chunk in chunks(due, chunk_size):
@@ -708,14 +722,18 @@ class Coupons(_Payments):
         return self._claim(signer, "claim")
 
     def pay(self, signer: LocalAccount, holders: Iterable[str] | None = None, *,
-            chunk_size: int = 100, progress: Progress | None = None) -> PaymentReport:
+            chunk_size: int = 100, progress: Progress | None = None,
+            checking: Progress | None = None) -> PaymentReport:
         """Pay holders everything payable (paying agent), ``chunk_size`` per transaction.
 
         ``holders`` defaults to every wallet that ever held units; only those owed something
         payable now are sent. Idempotent: a re-run pays nobody twice. A payee whose payment fails
         (a frozen wallet, a settlement token that refuses them) is a ``failed`` line of the
-        report and stays owed. ``progress(done, total)`` counts holders."""
-        return self._push(signer, holders, chunk_size=chunk_size, progress=progress)
+        report and stays owed. ``progress(done, total)`` counts holders paid;
+        ``checking(done, total)`` the wallets checked first (what each is owed, read in
+        JSON-RPC batches)."""
+        return self._push(signer, holders, chunk_size=chunk_size, progress=progress,
+                          checking=checking)
 
     # -- tax ---------------------------------------------------------------------------------
 
@@ -799,13 +817,15 @@ class Redemption(_Payments):
         return self._claim(signer, "redeem")
 
     def pay(self, signer: LocalAccount, holders: Iterable[str] | None = None, *,
-            chunk_size: int = 100, progress: Progress | None = None) -> PaymentReport:
+            chunk_size: int = 100, progress: Progress | None = None,
+            checking: Progress | None = None) -> PaymentReport:
         """Redeem holders in batches (paying agent): as :meth:`Coupons.pay`, at the final period."""
         final = self.final_period()
         now = self.chain.w3.eth.get_block("latest")["timestamp"]
         if now < final.payment_time.timestamp():
             raise contract_error("NotYetPayable", final.index, int(final.payment_time.timestamp()))
-        return self._push(signer, holders, chunk_size=chunk_size, progress=progress)
+        return self._push(signer, holders, chunk_size=chunk_size, progress=progress,
+                          checking=checking)
 
     def closed(self) -> bool:
         """True once every unit is redeemed (no transfers, no mints; state stays readable): the

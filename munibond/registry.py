@@ -179,9 +179,15 @@ class Registry(ContractClient):
         raw = self._call("investorOf", address_arg(wallet, "wallet"))
         return None if int(raw[0]) == 0 else InvestorRecord.from_tuple(raw)
 
-    def investors(self, wallets: Sequence[str]) -> dict[str, InvestorRecord | None]:
-        """The records of several wallets (checksummed address -> record or None)."""
-        return {address_arg(w, "wallet"): self.investor(w) for w in wallets}
+    def investors(self, wallets: Sequence[str], *,
+                  progress: Progress | None = None) -> dict[str, InvestorRecord | None]:
+        """The records of several wallets (checksummed address -> record or None), read in
+        JSON-RPC batches (:meth:`Chain.call_many`); ``progress(done, total)`` after each."""
+        unique = list(dict.fromkeys(address_arg(w, "wallet") for w in wallets))
+        raw = self.chain.call_many([self._fn("investorOf", w) for w in unique],
+                                   progress=progress)
+        return {w: None if int(r[0]) == 0 else InvestorRecord.from_tuple(r)
+                for w, r in zip(unique, raw, strict=True)}
 
     def is_verified(self, wallet: str) -> bool:
         """Whether ``wallet`` is registered, not suspended and its KYC is valid now."""
@@ -228,7 +234,8 @@ class Registry(ContractClient):
             wanted[who] = record
         batch_size = check_chunk_size(chunk_size)
         self.require_role(REGISTRAR_ROLE, signer_address(signer))
-        pending = [(w, r) for w, r in wanted.items() if self.investor(w) != r]
+        found = self.investors(list(wanted))
+        pending = [(w, r) for w, r in wanted.items() if found[w] != r]
         receipts: list[TxReceipt] = []
         done = 0
         for chunk in chunks(pending, batch_size):

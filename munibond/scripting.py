@@ -20,7 +20,10 @@ option                variable                     meaning
 ``--rpc-url``         ``MUNIBOND_RPC_URL``         the node (none: start a local anvil)
 ``--network``         ``MUNIBOND_NETWORK``         record directory name (default ``local``;
                                                    brownie: its network's name)
-``--deployments``     ``MUNIBOND_DEPLOYMENTS``     records root (default ``deployments``)
+``--deployments``     ``MUNIBOND_DEPLOYMENTS``     records root (default: the project's
+                                                   ``deployments/`` found above the current
+                                                   directory, else ``./deployments``; see
+                                                   :mod:`munibond.locations`)
 ``--keystore``        ``MUNIBOND_KEYSTORE``        encrypted key file (password:
                                                    ``MUNIBOND_KEYSTORE_PASSWORD``)
 (none)                ``MUNIBOND_PRIVATE_KEY``     a hex private key
@@ -110,8 +113,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"network name: the records go to <deployments>/<network>/ (env "
                             f"{NETWORK_ENV}; default {DEFAULT_NETWORK})")
     group.add_argument("--deployments", default=None, type=Path,
-                       help=f"root of the deployment records (env {DEPLOYMENTS_ENV}; default "
-                            f"./deployments)")
+                       help=f"root of the deployment records (env {DEPLOYMENTS_ENV}; default: "
+                            f"the project's deployments/ found above the current directory, "
+                            f"else ./deployments)")
     group.add_argument("--keystore", default=None,
                        help=f"encrypted JSON key file of the signer (env {KEYSTORE_ENV}; the "
                             f"password comes from MUNIBOND_KEYSTORE_PASSWORD); or set "
@@ -199,8 +203,9 @@ def open_session(args: argparse.Namespace, *, say: Callable[[str], None] = print
     """Connect as the options, the environment and brownie say (see the module docstring)."""
     from munibond.chain import connect
     from munibond.deploy import network_dir, validate_network_name
+    from munibond.locations import find_records_root
 
-    root = Path(args.deployments or os.environ.get(DEPLOYMENTS_ENV) or "deployments")
+    root = find_records_root(args.deployments).path  # absolute; see munibond.locations
     keystore = args.keystore or os.environ.get(KEYSTORE_ENV) or None
     url = args.rpc_url or os.environ.get(RPC_URL_ENV) or None
     network = args.network or os.environ.get(NETWORK_ENV) or None

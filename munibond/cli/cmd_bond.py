@@ -19,7 +19,7 @@ from munibond.cli.options import (
     signer_options,
     state_of,
 )
-from munibond.cli.output import face, progress_bar, table, yes_no
+from munibond.cli.output import face, table, yes_no
 
 if TYPE_CHECKING:
     from munibond.bond import Bond
@@ -75,27 +75,36 @@ def _account_line(state: State, bond: Bond, wallet: str) -> None:
 @click.option("--strict", is_flag=True,
               help="Mint nothing when any line is refused (exit code 3).")
 @click.option("--dry-run", is_flag=True, help="Pre-check and list, send nothing.")
+@click.option("--before-issue-date", is_flag=True,
+              help="Allot although the chain's clock is before the bond's issue date (book "
+                   "entry normally happens on the issue, i.e. payment, date).")
 @click.option("--chunk-size", type=click.IntRange(1, 500), default=DEFAULT_CHUNK,
               show_default=True, help="Lines per transaction.")
 @connection_options()
 @signer_options()
 @click.pass_context
 def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_run: bool,
-          chunk_size: int) -> None:
+          before_issue_date: bool, chunk_size: int) -> None:
     """Allot (mint) BOND to the wallets of a CSV file (columns wallet, amount).
 
-    Each amount is the wallet's target holding from this allotment, so a re-run mints only
-    what is missing and never twice. Every line is pre-checked first: refused lines are listed
-    with the restriction code, the reason and what to do, and left out (--strict: nothing is
-    minted, exit code 3). The rest is minted in chunks. The signer needs the bond's ISSUER_ROLE.
+    Each amount is the wallet's whole allotment of the bond. What the bond has already minted
+    to the wallet (its mint events, whatever the holder did with the units since) counts
+    against it, so a re-run - after a crash, or after holders have traded - mints only what
+    was never minted, and never twice. Allotting before the bond's issue date (on the chain's
+    clock) is refused unless --before-issue-date is given. Every line is pre-checked first:
+    refused lines are listed with the restriction code, the reason and what to do, and left
+    out (--strict: nothing is minted, exit code 3). The rest is minted in chunks. The signer
+    needs the bond's ISSUER_ROLE.
     """
+    from munibond.cli.output import day, instant, phase_progress
     from munibond.contracts import ISSUER_ROLE
-    from munibond.exceptions import AmountError, InputFileError, MunibondError
+    from munibond.exceptions import AmountError, BeforeIssueDate, InputFileError, MunibondError
     from munibond.investor_files import read_allotments
 
     state = state_of(ctx)
     lines = read_allotments(csv_file)  # a malformed file stops here, naming line and column
-    bond = state.bond(bond_ref).bond
+    handle = state.bond(bond_ref)
+    bond = handle.bond
     terms = bond.terms()
     currency = terms.currency_code
     for line in lines:
@@ -108,66 +117,71 @@ def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_r
     if not dry_run:
         bond.require_role(ISSUER_ROLE, state.signer.address)
 
-    to_mint: list[tuple[str, Decimal]] = []
-    total = Decimal(0)  # what is missing from the targets of the lines to mint
-    held: list[str] = []
-    refused: list[list[str]] = []
-    for line in lines:
-        holding = bond.balance_of(line.wallet)
-        missing = line.amount - holding
-        if missing <= 0:
-            held.append(line.wallet)
-            continue
-        verdict = bond.check_mint(line.wallet, missing)
-        if not verdict.ok:
-            refused.append([str(line.line), line.wallet, f"{missing:,}", str(verdict.code),
-                            verdict.explained, verdict.hint])
-            continue
-        to_mint.append((line.wallet, line.amount))
-        total += missing
+    with phase_progress(state.err, show=state.show_progress) as progress:
+        plan = bond.plan_allotment([(line.wallet, line.amount) for line in lines],
+                                   from_block=handle.created_block, progress=progress)
+    if plan.before_issue_date and not before_issue_date:
+        raise BeforeIssueDate(
+            f"{terms.code} is issued on {day(plan.issue_date)} and the chain's clock is at "
+            f"{instant(plan.chain_time)}: allotments are booked on the issue (payment) date. "
+            f"Run this again from then, or pass --before-issue-date to allot now anyway; "
+            f"nothing sent", issue_date=plan.issue_date, chain_time=plan.chain_time)
+    file_line = {line.wallet.lower(): line.line for line in lines}
+    refused = [[str(file_line[item.wallet.lower()]), item.wallet, f"{item.to_mint:,}",
+                str(item.verdict.code), item.verdict.explained, item.verdict.hint]
+               for item in plan.refused if item.verdict is not None]
+    pending = plan.pending
+    total = plan.to_mint
+    partly = [item for item in plan.lines if item.minted_units and not item.done]
     if refused:
         state.show(table(
             ["line", "wallet", f"amount ({currency})", "code", "refused because", "what to do"],
             refused, title=f"{len(refused)} line(s) refused by the bond's rules",
             right=["line", f"amount ({currency})", "code"]))
-    if held:
-        state.say(f"{len(held)} line(s) already held in full: nothing to mint for them")
+    if plan.done:
+        state.say(f"{len(plan.done)} line(s) already minted in full: nothing to mint for them")
+    if partly:
+        state.say(f"{len(partly)} line(s) partly minted before: only the rest is minted "
+                  f"({face(sum((i.minted for i in partly), Decimal(0)), currency)} already "
+                  f"minted to them)")
     if refused and strict:
-        raise Refused(f"{len(refused)} line(s) of {csv_file} refused and --strict given: "
-                      f"nothing minted")
+        raise Refused(f"{len(refused)} line(s) of {csv_file.resolve()} refused and --strict "
+                      f"given: nothing minted")
     if dry_run:
-        state.say(f"dry run: {len(to_mint)} line(s), {face(total, currency)}, would be minted in "
-                  f"{-(-len(to_mint) // chunk_size)} transaction(s); nothing sent")
+        state.say(f"dry run: {len(pending)} line(s), {face(total, currency)}, would be minted in "
+                  f"{-(-len(pending) // chunk_size)} transaction(s); nothing sent")
         return
-    if not to_mint:
+    if not pending:
         state.say(f"nothing to mint; total supply {face(bond.total_supply(), currency)}, "
                   f"{bond.holder_count()} holder(s)")
         return
-    state.note(f"minting {len(to_mint)} line(s) of {csv_file} ({face(total, currency)} of "
-               f"{terms.code} at {bond.address})")
+    if plan.before_issue_date:
+        state.note(f"note: allotting before the issue date {day(plan.issue_date)} "
+                   f"(--before-issue-date)")
+    state.note(f"minting {len(pending)} line(s) of {csv_file.resolve()} ({face(total, currency)} "
+               f"of {terms.code} at {bond.address})")
     minted = [0]
 
-    def counted(progress: Callable[[int, int], None]) -> Callable[[int, int], None]:
-        def update(done: int, of: int) -> None:
+    def counted(progress: Callable[[str, int, int], None]) -> Callable[[str, int, int], None]:
+        def update(phase: str, done: int, of: int) -> None:
             minted[0] = done
-            progress(done, of)
+            progress(phase, done, of)
 
         return update
 
     try:
-        with progress_bar(state.err, "minting", len(to_mint),
-                          show=len(to_mint) > chunk_size) as progress:
-            receipts = bond.mint_many(state.signer, to_mint, chunk_size=chunk_size,
-                                      progress=counted(progress), already_minted="top_up")
+        with phase_progress(state.err, show=state.show_progress) as progress:
+            receipts = bond.allot(state.signer, plan, before_issue_date=True, skip_refused=True,
+                                  chunk_size=chunk_size, progress=counted(progress))
     except (MunibondError, KeyboardInterrupt):
         if minted[0]:
-            state.note(f"{minted[0]} of {len(to_mint)} line(s) were minted before this stopped; "
+            state.note(f"{minted[0]} of {len(pending)} line(s) were minted before this stopped; "
                        f"running the same allotment again mints only what is missing")
         raise
-    state.say(f"allotted {len(to_mint)} line(s), {face(total, currency)}, in {len(receipts)} "
-              f"transaction(s); {len(refused)} refused, {len(held)} already held; total supply "
-              f"now {face(bond.total_supply(), currency)}, {bond.holder_count()} holder(s); "
-              f"signer {state.signed_by}")
+    state.say(f"allotted {len(pending)} line(s), {face(total, currency)}, in {len(receipts)} "
+              f"transaction(s); {len(refused)} refused, {len(plan.done)} already minted; total "
+              f"supply now {face(bond.total_supply(), currency)}, {bond.holder_count()} "
+              f"holder(s); signer {state.signed_by}")
 
 
 # --- transfers -------------------------------------------------------------------------------

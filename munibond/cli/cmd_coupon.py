@@ -270,7 +270,7 @@ def schedule(ctx: click.Context, term_sheet: Path, csv_target: str | None) -> No
                 handle.write(text)
             repaid = f", {amortisations} amortisation(s)" if amortisations else ""
             state.say(f"wrote the coupon schedule of {plan.code} ({len(plan.periods)} period(s)"
-                      f"{repaid} and the redemption) to {csv_target}")
+                      f"{repaid} and the redemption) to {Path(csv_target).resolve()}")
         return
 
     currency = plan.currency

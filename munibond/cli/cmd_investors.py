@@ -17,7 +17,14 @@ from munibond.cli.options import (
     signer_options,
     state_of,
 )
-from munibond.cli.output import fields_table, local_time, progress_bar, region_text, yes_no
+from munibond.cli.output import (
+    fields_table,
+    local_time,
+    phase_progress,
+    progress_bar,
+    region_text,
+    yes_no,
+)
 
 if TYPE_CHECKING:
     from munibond.cli.state import State
@@ -36,11 +43,16 @@ def investors() -> None:
 def _register(state: State, items: list[tuple[str, InvestorRecord]], chunk_size: int,
               what: str) -> None:
     """Register the wallets whose record on chain differs; say what was done."""
+    from munibond._client import address_arg
     from munibond.contracts import REGISTRAR_ROLE
 
     registry = state.platform().registry
+    with phase_progress(state.err, show=state.show_progress) as progress:
+        found = registry.investors(
+            [wallet for wallet, _ in items],
+            progress=lambda done, total: progress("checking the registry", done, total))
     pending = [(wallet, record) for wallet, record in items
-               if registry.investor(wallet) != record]
+               if found[address_arg(wallet, "wallet")] != record]
     if not pending:
         state.say(f"{what}: nothing to send, every wallet is registered as given (registry "
                   f"{registry.address})")
@@ -49,9 +61,10 @@ def _register(state: State, items: list[tuple[str, InvestorRecord]], chunk_size:
     state.note(f"{len(pending)} of {len(items)} wallet(s) to register or update in the registry "
                f"at {registry.address}")
     with progress_bar(state.err, "registering", len(pending),
-                      show=len(pending) > chunk_size) as progress:
+                      show=state.show_progress) as bar:
+        bar(0, len(pending))
         receipts = registry.register_many(state.signer, pending, chunk_size=chunk_size,
-                                          progress=progress)
+                                          progress=bar)
     state.say(f"{what}: registered {len(pending)} wallet(s) in {len(receipts)} transaction(s) "
               f"(registry {registry.address}); signer {state.signed_by}")
 

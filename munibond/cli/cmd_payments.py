@@ -36,7 +36,14 @@ from munibond.cli.options import (
     signer_options,
     state_of,
 )
-from munibond.cli.output import face, fields_table, local_time, progress_bar, table, yes_no
+from munibond.cli.output import (
+    face,
+    fields_table,
+    local_time,
+    phase_progress,
+    table,
+    yes_no,
+)
 from munibond.exceptions import ContractRevert, MissingRole, MunibondError, TransactionReverted
 
 if TYPE_CHECKING:
@@ -290,8 +297,8 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
                 f"of the outstanding face; offered {int(args['price']):,}")
     if name == "CallBeforeFirstCallDate":
         return (f"period {int(args['period']) + 1} of {code} is paid at "
-                f"{_at(args['paymentTime'])}, before the first call date "
-                f"{_at(args['firstCallTime'])} of its terms: call a later period")
+                f"{view.when(args['paymentTime'])}, before the first call date "
+                f"{view.when(args['firstCallTime'])} of its terms: call a later period")
     return None
 
 
@@ -410,7 +417,7 @@ def _write_report(view: _View, path: Path, report: PaymentReport) -> None:
         out.write(report.to_csv())
     view.state.note(f"wrote the payment report ({len(report.lines)} line(s): holder, period, "
                     f"gross, national_tax, local_tax, tax, net, principal, tx_hash, status, "
-                    f"reason) to {path}")
+                    f"reason) to {path.resolve()}")
 
 
 # --- shared bodies of coupon and redeem ------------------------------------------------------
@@ -594,15 +601,17 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
     state.note(f"paying {code}: checking what the {len(candidates)} wallet(s) {where} are owed, "
                f"then paying in batches of {chunk_size}")
     try:
-        with progress_bar(state.err, "paying holders", max(len(candidates), 1)) as progress:
-            report = view.payments.pay(state.signer, candidates, chunk_size=chunk_size,
-                                       progress=progress)
+        with phase_progress(state.err, show=state.show_progress) as progress:
+            report = view.payments.pay(
+                state.signer, candidates, chunk_size=chunk_size,
+                progress=lambda done, total: progress("paying holders", done, total),
+                checking=lambda done, total: progress("checking who is owed", done, total))
     except PaymentInterrupted as stop:
         _show_report(view, stop.report, checked=len(candidates))
         written = ""
         if report_file is not None:
             _write_report(view, report_file, stop.report)
-            written = f"; the report of what was paid is in {report_file}"
+            written = f"; the report of what was paid is in {report_file.resolve()}"
         message = str(stop).replace(
             "run the same payment again", f"run the same `munibond {group} pay` again")
         raise PaymentRefused(message + written) from None

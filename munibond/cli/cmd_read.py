@@ -6,12 +6,21 @@ import csv
 import io
 from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from munibond.cli.options import BOND, INSTANT, Command, connection_options, state_of
-from munibond.cli.output import bond_summary, face, fields_table, local_time, table, yes_no
+from munibond.cli.output import (
+    bond_summary,
+    face,
+    fields_table,
+    local_time,
+    phase_progress,
+    table,
+    yes_no,
+)
 
 if TYPE_CHECKING:
     from munibond.ledger import Holding
@@ -66,7 +75,9 @@ def holders(ctx: click.Context, bond_ref: str, when: datetime | None,
     handle = state.bond(bond_ref)
     bond, chain = handle.bond, state.chain
     block = block_at(chain, when) if when is not None else chain.block_number()
-    register = register_at(chain, bond.address, at_block=block, from_block=handle.created_block)
+    with phase_progress(state.err, show=state.show_progress) as progress:
+        register = register_at(chain, bond.address, at_block=block,
+                               from_block=handle.created_block, progress=progress)
     total = sum(h.units for h in register)
     terms = bond.terms()
     currency = terms.currency_code
@@ -80,7 +91,7 @@ def holders(ctx: click.Context, bond_ref: str, when: datetime | None,
         else:
             with open(csv_target, "w", encoding="utf-8", newline="") as handle_out:
                 handle_out.write(text)
-            state.say(f"wrote the {heading} to {csv_target}")
+            state.say(f"wrote the {heading} to {Path(csv_target).resolve()}")
         return
     rows = [[h.wallet, str(h.investor_id) if h.investor_id else "-", f"{h.balance:,}",
              f"{h.frozen:,}", yes_no(h.wallet_frozen),

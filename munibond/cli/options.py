@@ -229,6 +229,14 @@ def _set(field: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     return callback
 
 
+def _set_deployments(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value is None:
+        return
+    settings = state_of(ctx).settings
+    settings.deployments = value
+    settings.deployments_source = "environment" if _from_environment(ctx, param) else "option"
+
+
 def _set_signer(kind: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         if value is None:
@@ -248,6 +256,9 @@ def _set_signer(kind: str) -> Callable[[click.Context, click.Parameter, Any], No
 
 
 def verbose_option(func: F) -> F:
+    func = click.option("-q", "--quiet", is_flag=True, expose_value=False,
+                        callback=_set("quiet"),
+                        help="No progress bars (they are drawn on a terminal only).")(func)
     return click.option("-v", "--verbose", is_flag=True, expose_value=False, is_eager=True,
                         callback=_set("verbose"),
                         help="Show the full traceback of an error.")(func)
@@ -277,8 +288,11 @@ def connection_options(*, top: bool = False, records_only: bool = False) -> Call
                               "<deployments>/<NAME>/ [default: local].", **env(NETWORK_ENV)),
             click.option("--deployments", metavar="DIR", expose_value=False,
                          type=click.Path(file_okay=False, path_type=Path),
-                         callback=_set("deployments"),
-                         help="Root of the deployment records [default: ./deployments].",
+                         callback=_set_deployments,
+                         help="Root of the deployment records [default: "
+                              "$MUNIBOND_DEPLOYMENTS, else the deployments/ folder of the "
+                              "project found above the current directory, else "
+                              "./deployments].",
                          **env(DEPLOYMENTS_ENV)),
         ]
         if not records_only:

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -25,6 +32,7 @@ __all__ = [
     "fields_table",
     "instant",
     "local_time",
+    "phase_progress",
     "progress_bar",
     "region_text",
     "rules_rows",
@@ -183,17 +191,43 @@ def bond_summary(bond: Bond, zone: tzinfo = UTC) -> tuple[Table, Table]:
             fields_table("Transfer rules", rules_rows(bond.rules(), terms.currency_code, zone)))
 
 
+def _bar(console: Console) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console)
+
+
+@contextlib.contextmanager
+def phase_progress(console: Console, *, show: bool = True
+                   ) -> Iterator[Callable[[str, int, int], None]]:
+    """Rich progress on ``console`` for an operation in phases; yields the
+    ``progress(phase, done, total)`` callback of the SDK's long operations (a bar per phase,
+    added when the phase first reports, so a phase shows while it runs, from 0). ``show=False``
+    (not a terminal, or ``--quiet``) yields a callback that draws nothing."""
+    if not show:
+        yield lambda phase, done, total: None
+        return
+    bar = _bar(console)
+    tasks: dict[str, TaskID] = {}
+
+    def update(phase: str, done: int, of: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(phase, total=max(of, 1))
+        bar.update(tasks[phase], completed=done, total=max(of, 1))
+
+    with bar:
+        yield update
+
+
 @contextlib.contextmanager
 def progress_bar(console: Console, label: str, total: int, *, show: bool = True
                  ) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar on ``console`` for a batch of ``total`` items; yields the
     ``progress(done, total)`` callback the SDK's batch methods take. ``show=False`` (a short
-    batch) yields a callback that draws nothing."""
+    batch, not a terminal, or ``--quiet``) yields a callback that draws nothing."""
     if not show:
         yield lambda done, total: None
         return
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), console=console)
+    bar = _bar(console)
     task = bar.add_task(label, total=total)
 
     def update(done: int, of: int) -> None:

@@ -25,6 +25,7 @@ from munibond.times import zone_of_schedule
 if TYPE_CHECKING:
     from munibond.bond import Bond
     from munibond.chain import Chain
+    from munibond.locations import RecordsRoot
     from munibond.platform import Platform
     from munibond.scripting import Session
     from munibond.signers import Signer
@@ -46,12 +47,15 @@ class Settings:
     rpc_url: str | None = None
     network: str | None = None
     deployments: Path | None = None
+    #: where ``deployments`` came from: "option" or "environment"
+    deployments_source: str = "option"
     signer: SignerSource | None = None
     gas_price: int | None = None
     eip1559: bool = False
     poa: bool | None = None
     confirmations: int | None = None
     verbose: bool = False
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class State:
     _dev_signer: bool = False
     _platform: Platform | None = None
     _zones: dict[str, tzinfo] = field(default_factory=dict)
+    _records: RecordsRoot | None = None
 
     # -- output ------------------------------------------------------------------------------
 
@@ -111,6 +116,11 @@ class State:
         self.out.print()
         self.out.print(renderable)
 
+    @property
+    def show_progress(self) -> bool:
+        """Whether progress is drawn: on a terminal, unless ``--quiet``."""
+        return not self.settings.quiet and self.err.is_terminal
+
     def note(self, text: str) -> None:
         """A progress line or note on standard error."""
         self.err.print(text, markup=False)
@@ -125,9 +135,20 @@ class State:
         return validate_network_name(self.settings.network or DEFAULT_NETWORK)
 
     @property
+    def records(self) -> RecordsRoot:
+        """The root of the deployment records and how it was found
+        (:func:`munibond.locations.find_records_root`)."""
+        if self._records is None:
+            from munibond.locations import find_records_root
+
+            self._records = find_records_root(self.settings.deployments,
+                                              explicit_source=self.settings.deployments_source)
+        return self._records
+
+    @property
     def root(self) -> Path:
-        """The root of the deployment records."""
-        return self.settings.deployments or Path("deployments")
+        """The root of the deployment records (absolute)."""
+        return self.records.path
 
     @property
     def rpc_url(self) -> str:
@@ -252,7 +273,17 @@ class State:
     def platform(self) -> Platform:
         """The platform recorded for the network, verified against the chain (never deploys)."""
         if self._platform is None:
-            self._platform = self.session().load_platform()
+            from munibond.deploy import platform_record_path
+
+            session = self.session()  # a node that does not answer is said first
+            if not platform_record_path(self.network, self.root).exists():
+                raise DeploymentError(
+                    f"no platform is recorded for network {self.network!r}: "
+                    f"{platform_record_path(self.network, self.root)} does not exist "
+                    f"({self.records.describe()}). Deploy one with `munibond deploy TERMSHEET` "
+                    f"(or `munibond chain` for a local chain), or check --network and "
+                    f"--deployments")
+            self._platform = session.load_platform()
         return self._platform
 
     def bond(self, reference: str) -> BondHandle:
@@ -294,17 +325,17 @@ class State:
         if not platform_record_path(network, self.root).exists():
             raise DeploymentError(
                 f"no bond {code!r} is recorded for network {network!r}: {record_file} does not "
-                f"exist, nor does a platform record in {record_file.parent}. Deploy it with "
-                f"`munibond deploy TERMSHEET`, give the bond's address instead of its code, or "
-                f"check --network and --deployments")
+                f"exist, nor does a platform record in {record_file.parent} "
+                f"({self.records.describe()}). Deploy it with `munibond deploy TERMSHEET`, give "
+                f"the bond's address instead of its code, or check --network and --deployments")
         platform = self.platform()
         found = platform.factory.bond_by_code(code)
         if found is None:
             raise DeploymentError(
-                f"no bond {code!r} on network {network!r}: {record_file} does not exist and the "
-                f"factory at {platform.addresses.factory} has no bond with that code; "
-                f"{self._known_codes(code)}. Deploy it with `munibond deploy TERMSHEET`, or give "
-                f"the bond's address")
+                f"no bond {code!r} on network {network!r}: {record_file} does not exist "
+                f"({self.records.describe()}) and the factory at {platform.addresses.factory} "
+                f"has no bond with that code; {self._known_codes(code)}. Deploy it with "
+                f"`munibond deploy TERMSHEET`, or give the bond's address")
         return BondHandle(found, f"{code} at {found.address}", None)
 
 

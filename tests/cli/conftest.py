@@ -28,6 +28,8 @@ TERM_SHEET = EXAMPLES / "kobe-resident-bond-2026.yaml"
 INVESTORS = EXAMPLES / "investors.csv"
 ALLOTMENTS = EXAMPLES / "allotments.csv"
 CODE = "KOBE-R-2026-01"
+#: the example bond's issue (payment) date, when the allotment is booked
+ISSUE_DATE = calendar.timegm(date(2026, 12, 15).timetuple())
 #: a moment after the example bond's lock-up (2027-01-15) and before its maturity (2031-12-15)
 AFTER_LOCKUP = calendar.timegm(date(2027, 2, 1).timetuple())
 ACCOUNTS = dev_accounts(30)
@@ -130,6 +132,9 @@ def issue(node: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Issue:
     redeploy = step("redeploy", "deploy", str(TERM_SHEET))
     imported = step("imported", "investors", "import", str(INVESTORS))
     reimported = step("reimported", "investors", "import", str(INVESTORS))
+    if chain.now() < ISSUE_DATE:  # allotments are booked on the issue date
+        chain.set_next_timestamp(ISSUE_DATE)
+        chain.mine()
     allotted = step("allotted", "allot", CODE, str(ALLOTMENTS))
     reallotted = step("reallotted", "allot", CODE, str(ALLOTMENTS))
     locked_check = step("locked_check", "check", CODE, "--from", wallet(10), "--to", wallet(11),
@@ -151,3 +156,47 @@ def fresh(issue: Issue) -> Iterator[Issue]:
         yield issue
     finally:
         issue.chain.revert(snapshot)
+
+
+@pytest.fixture
+def fake_besu() -> Iterator[str]:
+    """The URL of a JSON-RPC server that answers like a Besu node (a real node, not a local
+    development chain): chain id, client version, one block."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    block = {"number": "0x10", "hash": "0x" + "ab" * 32, "parentHash": "0x" + "cd" * 32,
+             "timestamp": hex(AFTER_LOCKUP), "extraData": "0x", "gasLimit": "0x1c9c380",
+             "gasUsed": "0x0", "miner": "0x" + "00" * 20, "difficulty": "0x0",
+             "transactions": [], "uncles": [], "nonce": "0x0000000000000000",
+             "sha3Uncles": "0x" + "00" * 32, "logsBloom": "0x" + "00" * 256,
+             "transactionsRoot": "0x" + "00" * 32, "stateRoot": "0x" + "00" * 32,
+             "receiptsRoot": "0x" + "00" * 32, "size": "0x200", "totalDifficulty": "0x0",
+             "mixHash": "0x" + "00" * 32, "baseFeePerGas": "0x0"}
+    answers = {"eth_chainId": "0x539", "net_version": "1337", "eth_blockNumber": "0x10",
+               "web3_clientVersion": "besu/v24.12.0/linux-x86_64/openjdk-java-21",
+               "eth_getBlockByNumber": block}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body = json.dumps({"jsonrpc": "2.0", "id": request.get("id"),
+                               "result": answers.get(request.get("method"))}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -69,7 +69,7 @@ def test_allot_refuses_six_lines_with_code_and_reason_and_mints_the_rest(issue: 
 
 def test_allot_again_mints_nothing(issue: Issue) -> None:
     out = ok(issue.reallotted)
-    assert "11 line(s) already held in full" in out and "nothing to mint" in out
+    assert "11 line(s) already minted in full" in out and "nothing to mint" in out
     assert "6 line(s) refused" in out
     assert issue.nonces["reallotted"] == issue.nonces["allotted"]
 
@@ -246,6 +246,11 @@ def test_investors_show_and_add(fresh: Issue) -> None:
     assert "Investor 1017" in ok(fresh.run("investors", "show", wallet(27)))
 
 
+def _plain(text: str) -> str:
+    """``text`` without terminal escape sequences."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+
+
 def test_long_batches_are_chunked_with_a_progress_bar(fresh: Issue, tmp_path: Path) -> None:
     accounts = [Account.create() for _ in range(12)]
     investors = tmp_path / "investors.csv"
@@ -253,16 +258,31 @@ def test_long_batches_are_chunked_with_a_progress_bar(fresh: Issue, tmp_path: Pa
         "wallet,investor_id,country,investor_class,tax_category,region,kyc_valid_until\n"
         + "".join(f"{a.address},{5000 + i},JP,retail,individual,281107,2032-03-31\n"
                   for i, a in enumerate(accounts)))
+    terminal = {"TTY_COMPATIBLE": "1"}  # rich draws progress as on a terminal
     before = fresh.nonce()
-    result = fresh.run("investors", "import", str(investors), "--chunk-size", "5")
+    result = fresh.run("investors", "import", str(investors), "--chunk-size", "5", env=terminal)
     assert "registered 12 wallet(s) in 3 transaction(s)" in ok(result)
-    assert "registering" in result.stderr and "12/12" in result.stderr
+    shown = _plain(result.stderr)
+    # every phase shows, the pre-check included
+    assert "checking the registry" in shown and "12/12" in shown and "registering" in shown
     allotments = tmp_path / "allotments.csv"
     allotments.write_text("wallet,amount\n" + "".join(f"{a.address},10000\n" for a in accounts))
-    result = fresh.run("allot", CODE, str(allotments), "--chunk-size", "4")
+    result = fresh.run("allot", CODE, str(allotments), "--chunk-size", "4", env=terminal)
     assert "allotted 12 line(s), 120,000 JPY, in 3 transaction(s)" in ok(result)
-    assert "minting" in result.stderr and "12/12" in result.stderr
+    shown = _plain(result.stderr)
+    assert all(phase in shown for phase in ("reading mints", "pre-checking", "minting"))
+    assert "12/12" in shown
     assert fresh.nonce() == before + 6
+
+
+def test_no_progress_when_not_a_terminal_or_quiet(fresh: Issue, tmp_path: Path) -> None:
+    accounts = [Account.create() for _ in range(3)]
+    allotments = tmp_path / "allotments.csv"
+    allotments.write_text("wallet,amount\n" + "".join(f"{a.address},10000\n" for a in accounts))
+    for extra, env in (((), None), (("--quiet",), {"TTY_COMPATIBLE": "1"})):
+        result = fresh.run("allot", CODE, str(allotments), "--dry-run", *extra, env=env)
+        assert "dry run:" in result.stdout
+        assert "pre-checking" not in result.stderr and "reading mints" not in result.stderr
 
 
 def test_bond_found_on_the_factory_without_a_record(fresh: Issue, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -218,12 +219,15 @@ def test_pay_everyone_with_a_report_then_again_sends_nothing(funded: Issue,
                                                               tmp_path: Path) -> None:
     travel(funded, schedule(funded)[0].payment_time.timestamp())
     report = tmp_path / "paid.csv"
-    result = funded.run("coupon", "pay", CODE, "--report", str(report))
+    result = funded.run("coupon", "pay", CODE, "--report", str(report),
+                        env={"TTY_COMPATIBLE": "1"})  # progress drawn as on a terminal
     out = ok(result)
     assert (f"holders paid: 11 of 11 wallet(s) checked; gross {PERIOD_1}, national tax 8,853 "
             f"JPY, local tax 874 JPY, principal 0 JPY, net paid 48,119 JPY; failed payees: 0; "
             f"1 transaction(s)") in out
-    assert "paying holders" in result.stderr and f"to {report}" in result.stderr
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", result.stderr)
+    assert "checking who is owed" in shown and "paying holders" in shown  # every phase
+    assert f"to {report.resolve()}" in shown
     rows = report_rows(report)
     assert len(rows) == 11 and {r["status"] for r in rows} == {"paid"}
     assert {r["period"] for r in rows} == {"1"}
