@@ -47,9 +47,9 @@ from munibond.units import from_units, to_units
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
-    from web3.types import TxReceipt
 
     from munibond.chain import Chain
+    from munibond.events import TxResult
     from munibond.payments import Coupons, Redemption
 
 __all__ = ["AlreadyMintedPolicy", "Amount", "Bond", "BondAccount", "Document"]
@@ -286,7 +286,7 @@ class Bond(ContractClient):
 
     # -- issuer ------------------------------------------------------------------------------
 
-    def mint(self, signer: LocalAccount, to: str, amount: Amount) -> TxReceipt:
+    def mint(self, signer: LocalAccount, to: str, amount: Amount) -> TxResult:
         """Mint (allot) ``amount`` to ``to`` (issuer only)."""
         who = address_arg(to, "recipient")
         units = self.to_units(amount)
@@ -296,7 +296,7 @@ class Bond(ContractClient):
 
     def mint_many(self, signer: LocalAccount, allotments: Sequence[tuple[str, Amount]], *,
                   chunk_size: int = 50, progress: Progress | None = None,
-                  already_minted: AlreadyMintedPolicy = "top_up") -> list[TxReceipt]:
+                  already_minted: AlreadyMintedPolicy = "top_up") -> list[TxResult]:
         """Mint an allotment, ``chunk_size`` lines per transaction (``mintBatch``, all or nothing
         per transaction).
 
@@ -348,7 +348,7 @@ class Bond(ContractClient):
 
     # -- holders -----------------------------------------------------------------------------
 
-    def transfer(self, signer: LocalAccount, to: str, amount: Amount) -> TxReceipt:
+    def transfer(self, signer: LocalAccount, to: str, amount: Amount) -> TxResult:
         """Transfer ``amount`` from the signer's wallet to ``to``, under the bond's rules."""
         sender = signer_address(signer)
         who = address_arg(to, "recipient")
@@ -358,7 +358,7 @@ class Bond(ContractClient):
 
     def transfer_many(self, signer: LocalAccount, transfers: Sequence[tuple[str, Amount]], *,
                       chunk_size: int = 50,
-                      progress: Progress | None = None) -> list[TxReceipt]:
+                      progress: Progress | None = None) -> list[TxResult]:
         """Transfer from the signer's wallet to many recipients, ``chunk_size`` per transaction
         (``batchTransfer``, all or nothing per transaction).
 
@@ -375,12 +375,12 @@ class Bond(ContractClient):
 
     def _checked_batches(self, signer: LocalAccount, function: str, sender: str,
                          lines: Sequence[tuple[str, int]], chunk_size: int,
-                         progress: Progress | None) -> list[TxReceipt]:
+                         progress: Progress | None) -> list[TxResult]:
         """Check every line from ``sender`` (the zero address for mints) first, then send them
         ``chunk_size`` per call of ``function(wallets, units)``, reporting progress by lines."""
         for who, units in lines:
             self._refuse(self._detect(sender, who, units), sender, who, units)
-        receipts: list[TxReceipt] = []
+        receipts: list[TxResult] = []
         done = 0
         for chunk in chunks(lines, chunk_size):
             receipts.append(self._transact(signer, function, [w for w, _ in chunk],
@@ -392,14 +392,14 @@ class Bond(ContractClient):
 
     # -- pauser ------------------------------------------------------------------------------
 
-    def pause(self, signer: LocalAccount) -> TxReceipt:
+    def pause(self, signer: LocalAccount) -> TxResult:
         """Pause transfers and mints (pauser only)."""
         self.require_role(PAUSER_ROLE, signer_address(signer))
         if self.paused():
             raise contract_error("AlreadyInState")
         return self._transact(signer, "pause")
 
-    def unpause(self, signer: LocalAccount) -> TxReceipt:
+    def unpause(self, signer: LocalAccount) -> TxResult:
         """Resume transfers and mints (pauser only)."""
         self.require_role(PAUSER_ROLE, signer_address(signer))
         if not self.paused():
@@ -408,22 +408,22 @@ class Bond(ContractClient):
 
     # -- transfer agent ----------------------------------------------------------------------
 
-    def _set_wallet_frozen(self, signer: LocalAccount, wallet: str, frozen: bool) -> TxReceipt:
+    def _set_wallet_frozen(self, signer: LocalAccount, wallet: str, frozen: bool) -> TxResult:
         who = address_arg(wallet, "wallet")
         self.require_role(TRANSFER_AGENT_ROLE, signer_address(signer))
         if self.account(who).wallet_frozen == frozen:
             raise contract_error("AlreadyInState")
         return self._transact(signer, "setWalletFrozen", who, frozen)
 
-    def freeze_wallet(self, signer: LocalAccount, wallet: str) -> TxReceipt:
+    def freeze_wallet(self, signer: LocalAccount, wallet: str) -> TxResult:
         """Freeze ``wallet`` as a whole: it neither sends nor receives (transfer agent only)."""
         return self._set_wallet_frozen(signer, wallet, True)
 
-    def unfreeze_wallet(self, signer: LocalAccount, wallet: str) -> TxReceipt:
+    def unfreeze_wallet(self, signer: LocalAccount, wallet: str) -> TxResult:
         """Lift a whole-wallet freeze (transfer agent only)."""
         return self._set_wallet_frozen(signer, wallet, False)
 
-    def freeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxReceipt:
+    def freeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxResult:
         """Freeze ``amount`` more of ``wallet``'s balance (at most its unfrozen part)."""
         who = address_arg(wallet, "wallet")
         units = self.to_units(amount)
@@ -433,7 +433,7 @@ class Bond(ContractClient):
             raise contract_error("FreezeAmountInvalid", who, units, free)
         return self._transact(signer, "freezeTokens", who, units)
 
-    def unfreeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxReceipt:
+    def unfreeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxResult:
         """Release ``amount`` of ``wallet``'s frozen units (at most what is frozen)."""
         who = address_arg(wallet, "wallet")
         units = self.to_units(amount)
@@ -444,7 +444,7 @@ class Bond(ContractClient):
         return self._transact(signer, "unfreezeTokens", who, units)
 
     def forced_transfer(self, signer: LocalAccount, from_wallet: str, to: str, amount: Amount,
-                        reason: str) -> TxReceipt:
+                        reason: str) -> TxResult:
         """Move ``amount`` from ``from_wallet`` to ``to`` without the holder's consent (court
         order, inheritance), with ``reason`` recorded on chain (transfer agent only). It passes
         over pause, lock-up, freezes and limits but not the recipient's eligibility; the chain's
@@ -457,7 +457,7 @@ class Bond(ContractClient):
         return self._transact(signer, "forcedTransfer", source, who, units, text)
 
     def recover_wallet(self, signer: LocalAccount, lost: str, new: str,
-                       reason: str) -> TxReceipt:
+                       reason: str) -> TxResult:
         """Move the whole holding of a lost wallet (with its frozen units and freeze) to another
         registered wallet of the same investor, with ``reason`` recorded (transfer agent only)."""
         lost_wallet = address_arg(lost, "lost wallet")
@@ -474,7 +474,7 @@ class Bond(ContractClient):
     # -- documents ---------------------------------------------------------------------------
 
     def set_document(self, signer: LocalAccount, name: str | bytes, uri: str,
-                     sha256: bytes | str) -> TxReceipt:
+                     sha256: bytes | str) -> TxResult:
         """Add or replace the document ``name`` (at most 32 bytes) with its URI and SHA-256
         digest (issuer only)."""
         key = _document_name(name)
@@ -484,7 +484,7 @@ class Bond(ContractClient):
         self.require_role(ISSUER_ROLE, signer_address(signer))
         return self._transact(signer, "setDocument", key, uri, digest)
 
-    def remove_document(self, signer: LocalAccount, name: str | bytes) -> TxReceipt:
+    def remove_document(self, signer: LocalAccount, name: str | bytes) -> TxResult:
         """Remove the document ``name`` (issuer only)."""
         key = _document_name(name)
         self.require_role(ISSUER_ROLE, signer_address(signer))

@@ -58,9 +58,10 @@ from munibond.units import from_units, to_units
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
-    from web3.types import EventData, TxReceipt
+    from web3.types import EventData
 
     from munibond.bond import Bond
+    from munibond.events import TxResult
 
 __all__ = [
     "Coupons",
@@ -496,7 +497,7 @@ class _Payments:
             raise MissingRole("PAYING_AGENT_ROLE", account)
 
     def _fund(self, signer: LocalAccount, period: int, amount: Decimal | str | int | None,
-              token: str | None) -> list[TxReceipt]:
+              token: str | None) -> list[TxResult]:
         funder = signer_address(signer)
         if token is not None and address_arg(token, "settlement token") != self._token.address:
             raise InvalidArgument(f"bond {self.bond.code} is paid in the settlement token "
@@ -515,7 +516,7 @@ class _Payments:
         if balance < needed:
             raise AmountError(f"{funder} holds {self.money(balance)} of the settlement token; "
                               f"period {period} needs {self.money(needed)} more")
-        receipts: list[TxReceipt] = []
+        receipts: list[TxResult] = []
         allowance = int(self._token.functions.allowance(funder, self.bond.address).call())
         if allowance < needed:
             receipts.append(self.bond._send(signer, self._token.functions.approve(
@@ -525,7 +526,7 @@ class _Payments:
 
     # -- paying ------------------------------------------------------------------------------
 
-    def _lines(self, receipt: TxReceipt) -> list[PaymentLine]:
+    def _lines(self, receipt: TxResult) -> list[PaymentLine]:
         """Payment lines from a receipt's CouponPaid, PrincipalPaid and PaymentFailed events."""
         tx = "0x" + bytes(receipt["transactionHash"]).hex()
         events = self.bond.contract.events
@@ -639,7 +640,7 @@ class _Payments:
                 self.bond._transact(signer, "reportShortfall", period.index)
         return found
 
-    def _pay_batch(self, signer: LocalAccount, holders: list[str]) -> TxReceipt:
+    def _pay_batch(self, signer: LocalAccount, holders: list[str]) -> TxResult:
         # a payee running out of gas reverts the whole batch (BatchOutOfGas), so the node's
         # gas estimate is enough for every payee
         return self.bond._transact(signer, "payBatch", holders)
@@ -653,24 +654,24 @@ class _Payments:
         return found
 
 
-def _decoded(event: Any, receipt: TxReceipt) -> Sequence[EventData]:
+def _decoded(event: Any, receipt: TxResult) -> Sequence[EventData]:
     from web3.logs import DISCARD
 
-    return cast(Sequence["EventData"], event.process_receipt(receipt, errors=DISCARD))
+    return cast(Sequence["EventData"], event.process_receipt(receipt.receipt, errors=DISCARD))
 
 
 class Coupons(_Payments):
     """The bond's coupons: ``bond.coupons``."""
 
     def fund(self, signer: LocalAccount, period: int, amount: Decimal | str | int | None = None,
-             *, token: str | None = None) -> list[TxReceipt]:
+             *, token: str | None = None) -> list[TxResult]:
         """Fund ``period`` with exactly what it still needs (paying agent or issuer): approves
         the bond to take it from the signer's settlement tokens, then funds. ``amount``, when
         given, must be that amount (a wrong amount raises ``WrongFundingAmount`` before anything
         is sent); ``token``, when given, must be the bond's settlement token."""
         return self._fund(signer, period, amount, token)
 
-    def report_shortfall(self, signer: LocalAccount, period: int) -> TxReceipt:
+    def report_shortfall(self, signer: LocalAccount, period: int) -> TxResult:
         """Emit the on-chain ``FundingShortfall`` event for a period that is due and not fully
         funded (anyone may)."""
         return self.bond._transact(signer, "reportShortfall", period)
@@ -704,7 +705,7 @@ class Coupons(_Payments):
                         local=Decimal(int(local)) * RATE_UNIT)
 
     def set_tax_rates(self, signer: LocalAccount, category: int, national: Decimal | str | int,
-                      local: Decimal | str | int) -> TxReceipt:
+                      local: Decimal | str | int) -> TxResult:
         """Set a tax category's rates in percent (admin); periods already payable keep theirs."""
         if not 0 <= category <= MAX_TAX_CATEGORY:
             raise InvalidArgument(f"tax category must be 0 to {MAX_TAX_CATEGORY}, got {category}")
@@ -719,19 +720,19 @@ class Coupons(_Payments):
         account = str(self._call("taxAccount"))
         return None if int(account, 16) == 0 else to_checksum_address(account)
 
-    def set_tax_account(self, signer: LocalAccount, account: str) -> TxReceipt:
+    def set_tax_account(self, signer: LocalAccount, account: str) -> TxResult:
         """Set where withheld tax is remitted (admin)."""
         who = address_arg(account, "tax account")
         self.bond.require_role(DEFAULT_ADMIN_ROLE, signer_address(signer))
         return self.bond._transact(signer, "setTaxAccount", who)
 
-    def remit_tax(self, signer: LocalAccount, period: int) -> TxReceipt:
+    def remit_tax(self, signer: LocalAccount, period: int) -> TxResult:
         """Send the tax withheld for ``period`` and not yet remitted to the tax account (paying
         agent)."""
         self.bond.require_role(PAYING_AGENT_ROLE, signer_address(signer))
         return self.bond._transact(signer, "remitTax", period)
 
-    def return_unclaimed(self, signer: LocalAccount, period: int, to: str) -> TxReceipt:
+    def return_unclaimed(self, signer: LocalAccount, period: int, to: str) -> TxResult:
         """After the claim window, return a period's unclaimed funds (dust and lapsed
         entitlements) to ``to`` (issuer); the period pays nothing more."""
         who = address_arg(to, "recipient")
@@ -748,7 +749,7 @@ class Redemption(_Payments):
         return self.funding(self.final_period().index)
 
     def fund(self, signer: LocalAccount, amount: Decimal | str | int | None = None, *,
-             token: str | None = None) -> list[TxReceipt]:
+             token: str | None = None) -> list[TxResult]:
         """Fund the final period (principal of every unit outstanding and the last coupon)."""
         return self._fund(signer, self.final_period().index, amount, token)
 
@@ -772,7 +773,7 @@ class Redemption(_Payments):
         return self.bond.check_mint(self.bond.address, 0).code == 2
 
     def call(self, signer: LocalAccount, period: int,
-             price_percent: Decimal | str | int) -> TxReceipt:
+             price_percent: Decimal | str | int) -> TxResult:
         """Announce the issuer's call (issuer): ``period`` becomes the final redemption at
         ``price_percent`` of the outstanding face; later periods are cancelled. Refused unless
         announced at least the call notice before its payment time."""

@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     from web3.contract import Contract
     from web3.types import TxReceipt
 
+    from munibond.events import TxResult
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 EXAMPLES: Final = ROOT / "examples"
 TERM_SHEET: Final = EXAMPLES / "kobe-resident-bond-2026.yaml"
@@ -124,7 +126,7 @@ def jst(moment: datetime) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
 
 
-def gas(receipt: TxReceipt) -> str:
+def gas(receipt: TxReceipt | TxResult) -> str:
     return f"{int(receipt['gasUsed']):,}"
 
 
