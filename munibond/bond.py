@@ -17,13 +17,15 @@ Every state-changing method takes the signer first and checks before it sends: t
 (:class:`~munibond.exceptions.TransferRestricted` with the ERC-1404 code), freeze amounts against
 the balance, wallet recovery between wallets of one investor; then the chain pre-checks the exact
 call with ``eth_call``. A refusal at any of these steps raises the decoded contract error and sends
-nothing. They return the transaction receipt (a list of receipts for the batch operations).
+nothing. They return a :class:`~munibond.events.TxResult` (hash, block, gas used, status, the
+decoded events; the raw receipt as ``.receipt``), a list of them for the batch operations.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -39,6 +41,7 @@ from munibond._client import (
 )
 from munibond.contracts import ISSUER_ROLE, PAUSER_ROLE, TRANSFER_AGENT_ROLE, bond_abi
 from munibond.errors import contract_error
+from munibond.events import Event, watch
 from munibond.exceptions import AmountError, InvalidArgument, TransferRestricted
 from munibond.onchain import ZERO_ADDRESS, BondRules, BondTerms
 from munibond.registry import Registry
@@ -470,6 +473,28 @@ class Bond(ContractClient):
                 or lost_record.investor_id != new_record.investor_id:
             raise contract_error("NotSameInvestor", lost_wallet, new_wallet)
         return self._transact(signer, "recoverWallet", lost_wallet, new_wallet, text)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def events(self, *, from_block: int = 0, confirmations: int = 1,
+               poll_interval: float = 1.0, until_block: int | None = None,
+               stop: Callable[[], bool] | None = None, names: Iterable[str] | None = None,
+               chunk_size: int | None = None,
+               sleep: Callable[[float], None] = time.sleep) -> Iterator[Event]:
+        """The bond's events, decoded, from ``from_block`` on, as a generator that follows the
+        chain: each event once, in chain order, once its block is ``confirmations`` deep (1: the
+        head block itself), then it waits ``poll_interval`` seconds for new blocks. It ends
+        after ``until_block`` or when ``stop()`` returns true; ``names`` keeps only those events.
+        Arguments are the contract's raw values (amounts in base units, periods as the 0-based
+        index). See :func:`munibond.events.watch`::
+
+            for event in bond.events(from_block=created, confirmations=2):
+                print(event.block_number, event.name, dict(event.args))
+        """
+        return watch(self.chain, self.address, from_block=from_block,
+                     confirmations=confirmations, poll_interval=poll_interval,
+                     until_block=until_block, stop=stop, names=names, chunk_size=chunk_size,
+                     sleep=sleep)
 
     # -- documents ---------------------------------------------------------------------------
 
