@@ -811,12 +811,15 @@ def _holder_status(view: _View, holder: str, only: PaymentPeriod | None) -> None
               f"{face(account.frozen, currency)}, wallet frozen: {yes_no(account.wallet_frozen)}")
     if entitlements:
         waits = " (waits: wallet frozen)" if account.wallet_frozen else ""
-        rows = [[str(e.period), view.face_of(e.units), _num(e.gross), _num(e.principal),
+        rows = [[str(e.period), view.face_of(e.units), _num(e.gross), _num(e.national_tax),
+                 _num(e.local_tax), _num(e.net), _num(e.principal),
                  e.status + (waits if e.status == "payable" else "")] for e in entitlements]
         columns = ["period", "held at record", f"gross ({currency})",
-                   f"principal ({currency})", "status"]
-        state.show(table(columns, rows, title=f"Owed to {holder} (before tax)",
-                         right=columns[:4]))
+                   f"national tax ({currency})", f"local tax ({currency})",
+                   f"net ({currency})", f"principal ({currency})", "status"]
+        state.show(table(columns, rows, title=f"Owed to {holder} (tax category "
+                                              f"{entitlements[0].tax_category})",
+                         right=columns[:7]))
     else:
         state.say(f"owed to {holder}: nothing for the periods recorded")
     paid = _paid_to(view, holder, only)
