@@ -107,14 +107,14 @@ def run(holders: int, chunk_size: int) -> dict[str, Any]:
                        already_minted="none")
         setup_s = time.monotonic() - started
 
-        period = bond.coupons.period(0)
+        period = bond.coupons.period(1)
         chain.set_next_timestamp(int(period.payment_time.timestamp()) + 60)
         chain.mine()
         token = platform.settlement
         assert token is not None
-        need = bond.coupons.funding(0).required_units
+        need = bond.coupons.funding(1).required_units
         chain.transact(deployer, token.functions.mint(deployer.address, need))
-        bond.coupons.fund(deployer, 0)
+        bond.coupons.fund(deployer, 1)
         start_block = chain.w3.eth.block_number
 
         # the paying agent's script, killed with SIGKILL about half way
@@ -153,9 +153,9 @@ def run(holders: int, chunk_size: int) -> dict[str, Any]:
                 if receipt["to"] == bond.address:
                     txs += 1
                     gas += int(receipt["gasUsed"])
-        paid = bond.coupons.paid(0)
+        paid = bond.coupons.paid(1)
         escrow = int(token.functions.balanceOf(bond.address).call())
-        funded = bond.coupons.funding(0).funded_units
+        funded = bond.coupons.funding(1).funded_units
         withheld = bond.coupons.settlement_units(paid.withheld)
         gross_paid = bond.coupons.settlement_units(paid.coupon_gross)
         result = {

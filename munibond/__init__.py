@@ -1,6 +1,13 @@
 """munibond: municipal bonds as security tokens on permissioned EVM chains.
 
-The SDK's main names are importable from here::
+The SDK's main names are importable from here. An integrator opens what is deployed::
+
+    import munibond
+
+    bond = munibond.open_bond("http://127.0.0.1:8545", "KOBE-R-2026-01", deployments="deployments")
+    bond.balance_of("0x..."), bond.coupons.entitlements("0x...")
+
+and a test or a local chain builds its own::
 
     from munibond import in_process_chain, deploy_platform_contracts, Platform, load_term_sheet
 
@@ -39,7 +46,9 @@ if TYPE_CHECKING:
     from munibond.bond import Bond
     from munibond.chain import Chain, connect, in_process_chain
     from munibond.errors import decode_revert
+    from munibond.events import Event, TxResult
     from munibond.factory import Factory
+    from munibond.opening import open_bond, open_platform
     from munibond.platform import Platform, PlatformAddresses, deploy_platform_contracts
     from munibond.registry import InvestorRecord, Registry
     from munibond.restrictions import Restriction
@@ -56,6 +65,10 @@ _LAZY: dict[str, str] = {
     "start_anvil": "munibond.anvil",
     "dev_accounts": "munibond.signers",
     "decode_revert": "munibond.errors",
+    "Event": "munibond.events",
+    "TxResult": "munibond.events",
+    "open_bond": "munibond.opening",
+    "open_platform": "munibond.opening",
     "Factory": "munibond.factory",
     "Platform": "munibond.platform",
     "PlatformAddresses": "munibond.platform",
@@ -77,6 +90,7 @@ __all__ = [
     "ConfigError",
     "ContractRevert",
     "DeploymentError",
+    "Event",
     "Factory",
     "InputFileError",
     "InvalidArgument",
@@ -95,6 +109,7 @@ __all__ = [
     "TransactionFailed",
     "TransactionReverted",
     "TransferRestricted",
+    "TxResult",
     "__version__",
     "connect",
     "decode_revert",
@@ -102,6 +117,8 @@ __all__ = [
     "dev_accounts",
     "in_process_chain",
     "load_term_sheet",
+    "open_bond",
+    "open_platform",
     "start_anvil",
 ]
 

@@ -12,12 +12,12 @@ from munibond import codes
 from munibond.contracts import ABI, role_hash, role_name
 from munibond.errors import call as decoded_call
 from munibond.errors import transact as decoded_transact
+from munibond.events import TxResult, tx_result
 from munibond.exceptions import InvalidArgument, MissingRole
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
     from web3.contract import Contract
-    from web3.types import TxReceipt
 
     from munibond.chain import Chain, TxSource
 
@@ -82,11 +82,12 @@ class ContractClient:
         """Call a view function; a revert raises the decoded exception."""
         return decoded_call(self.chain, self._fn(name, *args))
 
-    def _send(self, signer: LocalAccount, tx: TxSource, *, gas: int | None = None) -> TxReceipt:
-        """Send a transaction (pre-checked by the chain); a revert raises the decoded exception."""
-        return decoded_transact(self.chain, signer, tx, gas=gas)
+    def _send(self, signer: LocalAccount, tx: TxSource, *, gas: int | None = None) -> TxResult:
+        """Send a transaction (pre-checked by the chain); a revert raises the decoded exception.
+        Every SDK method that sends returns this :class:`~munibond.events.TxResult`."""
+        return tx_result(self.chain, decoded_transact(self.chain, signer, tx, gas=gas))
 
-    def _transact(self, signer: LocalAccount, name: str, *args: Any) -> TxReceipt:
+    def _transact(self, signer: LocalAccount, name: str, *args: Any) -> TxResult:
         return self._send(signer, self._fn(name, *args))
 
     # -- roles -------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ class ContractClient:
         if not self.has_role(role, account):
             raise MissingRole(role_name(role_hash(role)), address_arg(account, "account"))
 
-    def grant_role(self, signer: LocalAccount, role: str | bytes, account: str) -> TxReceipt:
+    def grant_role(self, signer: LocalAccount, role: str | bytes, account: str) -> TxResult:
         """Grant ``role`` to ``account`` (the signer must hold the role's admin role)."""
         needed = role_hash(role)
         who = address_arg(account, "account")
@@ -108,7 +109,7 @@ class ContractClient:
         self.require_role(admin_role, signer_address(signer))
         return self._transact(signer, "grantRole", needed, who)
 
-    def revoke_role(self, signer: LocalAccount, role: str | bytes, account: str) -> TxReceipt:
+    def revoke_role(self, signer: LocalAccount, role: str | bytes, account: str) -> TxResult:
         """Revoke ``role`` from ``account`` (the signer must hold the role's admin role)."""
         needed = role_hash(role)
         who = address_arg(account, "account")

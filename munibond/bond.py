@@ -17,14 +17,16 @@ Every state-changing method takes the signer first and checks before it sends: t
 (:class:`~munibond.exceptions.TransferRestricted` with the ERC-1404 code), freeze amounts against
 the balance, wallet recovery between wallets of one investor; then the chain pre-checks the exact
 call with ``eth_call``. A refusal at any of these steps raises the decoded contract error and sends
-nothing. They return the transaction receipt (a list of receipts for the batch operations).
+nothing. They return a :class:`~munibond.events.TxResult` (hash, block, gas used, status, the
+decoded events; the raw receipt as ``.receipt``), a list of them for the batch operations.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
@@ -40,6 +42,7 @@ from munibond._client import (
 )
 from munibond.contracts import ISSUER_ROLE, PAUSER_ROLE, TRANSFER_AGENT_ROLE, bond_abi
 from munibond.errors import contract_error
+from munibond.events import Event, watch
 from munibond.exceptions import (
     AmountError,
     BeforeIssueDate,
@@ -54,9 +57,9 @@ from munibond.units import from_units, to_units
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
-    from web3.types import TxReceipt
 
     from munibond.chain import Chain
+    from munibond.events import TxResult
     from munibond.payments import Coupons, Redemption
 
 __all__ = ["AllotmentLine", "AllotmentPlan", "AlreadyMintedPolicy", "Amount", "Bond",
@@ -445,7 +448,7 @@ class Bond(ContractClient):
 
     # -- issuer ------------------------------------------------------------------------------
 
-    def mint(self, signer: LocalAccount, to: str, amount: Amount) -> TxReceipt:
+    def mint(self, signer: LocalAccount, to: str, amount: Amount) -> TxResult:
         """Mint (allot) ``amount`` to ``to`` (issuer only)."""
         who = address_arg(to, "recipient")
         units = self.to_units(amount)
@@ -455,7 +458,7 @@ class Bond(ContractClient):
 
     def mint_many(self, signer: LocalAccount, allotments: Sequence[tuple[str, Amount]], *,
                   chunk_size: int = 50, progress: Progress | None = None,
-                  already_minted: AlreadyMintedPolicy = "top_up") -> list[TxReceipt]:
+                  already_minted: AlreadyMintedPolicy = "top_up") -> list[TxResult]:
         """Mint an allotment, ``chunk_size`` lines per transaction (``mintBatch``, all or nothing
         per transaction).
 
@@ -560,7 +563,7 @@ class Bond(ContractClient):
               allotments: Sequence[tuple[str, Amount]] | AllotmentPlan, *,
               before_issue_date: bool = False, skip_refused: bool = False,
               chunk_size: int = 50, from_block: int | None = None,
-              progress: PhaseProgress | None = None) -> list[TxReceipt]:
+              progress: PhaseProgress | None = None) -> list[TxResult]:
         """Allot: mint to each wallet what its line still lacks (see :meth:`plan_allotment`),
         ``chunk_size`` lines per ``mintBatch`` transaction. Safe to re-run at any time, also
         after trading: what was minted is never minted again.
@@ -590,7 +593,7 @@ class Bond(ContractClient):
                                      args={"from": ZERO_ADDRESS, "to": first.wallet,
                                            "value": first.to_mint_units})
         pending = [(line.wallet, line.to_mint_units) for line in plan.pending]
-        receipts: list[TxReceipt] = []
+        receipts: list[TxResult] = []
         done = 0
         if progress is not None and pending:
             progress("minting", 0, len(pending))
@@ -604,7 +607,7 @@ class Bond(ContractClient):
 
     # -- holders -----------------------------------------------------------------------------
 
-    def transfer(self, signer: LocalAccount, to: str, amount: Amount) -> TxReceipt:
+    def transfer(self, signer: LocalAccount, to: str, amount: Amount) -> TxResult:
         """Transfer ``amount`` from the signer's wallet to ``to``, under the bond's rules."""
         sender = signer_address(signer)
         who = address_arg(to, "recipient")
@@ -614,7 +617,7 @@ class Bond(ContractClient):
 
     def transfer_many(self, signer: LocalAccount, transfers: Sequence[tuple[str, Amount]], *,
                       chunk_size: int = 50,
-                      progress: Progress | None = None) -> list[TxReceipt]:
+                      progress: Progress | None = None) -> list[TxResult]:
         """Transfer from the signer's wallet to many recipients, ``chunk_size`` per transaction
         (``batchTransfer``, all or nothing per transaction).
 
@@ -631,12 +634,12 @@ class Bond(ContractClient):
 
     def _checked_batches(self, signer: LocalAccount, function: str, sender: str,
                          lines: Sequence[tuple[str, int]], chunk_size: int,
-                         progress: Progress | None) -> list[TxReceipt]:
+                         progress: Progress | None) -> list[TxResult]:
         """Check every line from ``sender`` (the zero address for mints) first, then send them
         ``chunk_size`` per call of ``function(wallets, units)``, reporting progress by lines."""
         for who, units in lines:
             self._refuse(self._detect(sender, who, units), sender, who, units)
-        receipts: list[TxReceipt] = []
+        receipts: list[TxResult] = []
         done = 0
         for chunk in chunks(lines, chunk_size):
             receipts.append(self._transact(signer, function, [w for w, _ in chunk],
@@ -648,14 +651,14 @@ class Bond(ContractClient):
 
     # -- pauser ------------------------------------------------------------------------------
 
-    def pause(self, signer: LocalAccount) -> TxReceipt:
+    def pause(self, signer: LocalAccount) -> TxResult:
         """Pause transfers and mints (pauser only)."""
         self.require_role(PAUSER_ROLE, signer_address(signer))
         if self.paused():
             raise contract_error("AlreadyInState")
         return self._transact(signer, "pause")
 
-    def unpause(self, signer: LocalAccount) -> TxReceipt:
+    def unpause(self, signer: LocalAccount) -> TxResult:
         """Resume transfers and mints (pauser only)."""
         self.require_role(PAUSER_ROLE, signer_address(signer))
         if not self.paused():
@@ -664,22 +667,22 @@ class Bond(ContractClient):
 
     # -- transfer agent ----------------------------------------------------------------------
 
-    def _set_wallet_frozen(self, signer: LocalAccount, wallet: str, frozen: bool) -> TxReceipt:
+    def _set_wallet_frozen(self, signer: LocalAccount, wallet: str, frozen: bool) -> TxResult:
         who = address_arg(wallet, "wallet")
         self.require_role(TRANSFER_AGENT_ROLE, signer_address(signer))
         if self.account(who).wallet_frozen == frozen:
             raise contract_error("AlreadyInState")
         return self._transact(signer, "setWalletFrozen", who, frozen)
 
-    def freeze_wallet(self, signer: LocalAccount, wallet: str) -> TxReceipt:
+    def freeze_wallet(self, signer: LocalAccount, wallet: str) -> TxResult:
         """Freeze ``wallet`` as a whole: it neither sends nor receives (transfer agent only)."""
         return self._set_wallet_frozen(signer, wallet, True)
 
-    def unfreeze_wallet(self, signer: LocalAccount, wallet: str) -> TxReceipt:
+    def unfreeze_wallet(self, signer: LocalAccount, wallet: str) -> TxResult:
         """Lift a whole-wallet freeze (transfer agent only)."""
         return self._set_wallet_frozen(signer, wallet, False)
 
-    def freeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxReceipt:
+    def freeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxResult:
         """Freeze ``amount`` more of ``wallet``'s balance (at most its unfrozen part)."""
         who = address_arg(wallet, "wallet")
         units = self.to_units(amount)
@@ -694,7 +697,7 @@ class Bond(ContractClient):
                 f"{self._money(self.from_units(free))} can be frozen")
         return self._transact(signer, "freezeTokens", who, units)
 
-    def unfreeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxReceipt:
+    def unfreeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxResult:
         """Release ``amount`` of ``wallet``'s frozen units (at most what is frozen)."""
         who = address_arg(wallet, "wallet")
         units = self.to_units(amount)
@@ -719,7 +722,7 @@ class Bond(ContractClient):
                               args=decoded.error_args, data=decoded.data)
 
     def forced_transfer(self, signer: LocalAccount, from_wallet: str, to: str, amount: Amount,
-                        reason: str) -> TxReceipt:
+                        reason: str) -> TxResult:
         """Move ``amount`` from ``from_wallet`` to ``to`` without the holder's consent (court
         order, inheritance), with ``reason`` recorded on chain (transfer agent only). It passes
         over pause, lock-up, freezes and limits but not the recipient's eligibility; the chain's
@@ -732,7 +735,7 @@ class Bond(ContractClient):
         return self._transact(signer, "forcedTransfer", source, who, units, text)
 
     def recover_wallet(self, signer: LocalAccount, lost: str, new: str,
-                       reason: str) -> TxReceipt:
+                       reason: str) -> TxResult:
         """Move the whole holding of a lost wallet (with its frozen units and freeze) to another
         registered wallet of the same investor, with ``reason`` recorded (transfer agent only)."""
         lost_wallet = address_arg(lost, "lost wallet")
@@ -746,10 +749,32 @@ class Bond(ContractClient):
             raise contract_error("NotSameInvestor", lost_wallet, new_wallet)
         return self._transact(signer, "recoverWallet", lost_wallet, new_wallet, text)
 
+    # -- events ------------------------------------------------------------------------------
+
+    def events(self, *, from_block: int = 0, confirmations: int = 1,
+               poll_interval: float = 1.0, until_block: int | None = None,
+               stop: Callable[[], bool] | None = None, names: Iterable[str] | None = None,
+               chunk_size: int | None = None,
+               sleep: Callable[[float], None] = time.sleep) -> Iterator[Event]:
+        """The bond's events, decoded, from ``from_block`` on, as a generator that follows the
+        chain: each event once, in chain order, once its block is ``confirmations`` deep (1: the
+        head block itself), then it waits ``poll_interval`` seconds for new blocks. It ends
+        after ``until_block`` or when ``stop()`` returns true; ``names`` keeps only those events.
+        Arguments are the contract's raw values (amounts in base units, periods as the 0-based
+        index). See :func:`munibond.events.watch`::
+
+            for event in bond.events(from_block=created, confirmations=2):
+                print(event.block_number, event.name, dict(event.args))
+        """
+        return watch(self.chain, self.address, from_block=from_block,
+                     confirmations=confirmations, poll_interval=poll_interval,
+                     until_block=until_block, stop=stop, names=names, chunk_size=chunk_size,
+                     sleep=sleep)
+
     # -- documents ---------------------------------------------------------------------------
 
     def set_document(self, signer: LocalAccount, name: str | bytes, uri: str,
-                     sha256: bytes | str) -> TxReceipt:
+                     sha256: bytes | str) -> TxResult:
         """Add or replace the document ``name`` (at most 32 bytes) with its URI and SHA-256
         digest (issuer only)."""
         key = _document_name(name)
@@ -759,7 +784,7 @@ class Bond(ContractClient):
         self.require_role(ISSUER_ROLE, signer_address(signer))
         return self._transact(signer, "setDocument", key, uri, digest)
 
-    def remove_document(self, signer: LocalAccount, name: str | bytes) -> TxReceipt:
+    def remove_document(self, signer: LocalAccount, name: str | bytes) -> TxResult:
         """Remove the document ``name`` (issuer only)."""
         key = _document_name(name)
         self.require_role(ISSUER_ROLE, signer_address(signer))

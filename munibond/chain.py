@@ -772,6 +772,43 @@ class Chain:
         else:
             self._dev_rpc("evm_setNextBlockTimestamp", [timestamp])
 
+    def freeze_clock(self) -> None:
+        """Stop the wall clock from moving the chain's clock (local chains only; for tests).
+
+        From now on every new block is exactly one second after its parent unless
+        :meth:`set_next_timestamp` (or :meth:`advance_time`) says otherwise, also after
+        :meth:`revert`. Without it a local chain stamps blocks with the machine's time, so a
+        test that reads the chain's time, sends something and then travels to "that time plus a
+        margin" fails when the machine is slow (or a snapshot is old) and the margin has already
+        passed. Frozen, times derived from :meth:`now` hold however slow the machine is.
+        """
+        kind = self._require_dev("freezing the clock")
+        if kind == "eth-tester":
+            chain = self.tester.backend.chain
+            cls = type(chain)
+            if not getattr(cls, "_munibond_frozen_clock", False):
+                original = cls.create_header_from_parent
+
+                def create_header_from_parent(self_: Any, parent_header: Any,
+                                              **header_params: Any) -> Any:
+                    header_params.setdefault("timestamp", parent_header.timestamp + 1)
+                    return original(self_, parent_header, **header_params)
+
+                # a class of its own per backend (see in_process_chain), so only this chain
+                if cls.__module__.startswith("eth.") and cls.__name__ in ("MiningChain", "Chain"):
+                    raise ChainError("this eth-tester chain shares py-evm's own chain class; "
+                                     "create it with munibond.in_process_chain()")
+                cls.create_header_from_parent = create_header_from_parent
+                cls._munibond_frozen_clock = True
+            # the block being built was stamped with the wall clock: restamp it
+            parent = chain.get_canonical_head()
+            if chain.header.timestamp != parent.timestamp + 1:
+                chain.header = chain.header.copy(timestamp=parent.timestamp + 1)
+        else:
+            method = "anvil_setBlockTimestampInterval" if kind == "anvil" \
+                else "evm_setBlockTimestampInterval"
+            self._dev_rpc(method, [1])
+
     def advance_time(self, seconds: int) -> int:
         """Mine a block exactly ``seconds`` after the latest one; return its timestamp."""
         if seconds < 1:

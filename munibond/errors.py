@@ -116,6 +116,14 @@ def _doc_phrase(signature: str) -> str:
     return doc.rstrip(".").strip()
 
 
+def _words(name: str, kind: str, value: Any) -> str:
+    """An error argument in words; a payment period is shown by its number (1-based, as the
+    SDK and the CLI take it) with the contract's 0-based index."""
+    if name == "period" and kind.startswith("uint"):
+        return f"period {int(value) + 1} (on-chain index {int(value)})"
+    return f"{name} {describe_value(kind, value)}"
+
+
 def _decode_custom(data: bytes, entry: Mapping[str, Any]) -> MunibondError:
     name = str(entry["name"])
     inputs = list(entry.get("inputs", ()))
@@ -132,8 +140,7 @@ def _decode_custom(data: bytes, entry: Mapping[str, Any]) -> MunibondError:
     if signature == "AccessControlUnauthorizedAccount(address,bytes32)":
         role = describe_value("bytes32", args["neededRole"])
         return MissingRole(role, str(args["account"]), data=data)
-    words = " ".join(f"{n} {describe_value(t, v)}"
-                     for n, t, v in zip(names, types, values, strict=True))
+    words = " ".join(_words(n, t, v) for n, t, v in zip(names, types, values, strict=True))
     doc = _doc_phrase(signature)
     if words and doc:
         message = f"{name}: {words} ({doc})"

@@ -19,9 +19,9 @@ from munibond.onchain import roles_tuple, rules_tuple, terms_tuple
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
-    from web3.types import TxReceipt
 
     from munibond.chain import Chain
+    from munibond.events import TxResult
     from munibond.termsheet import TermSheet
 
 __all__ = ["Factory"]
@@ -45,7 +45,7 @@ class Factory(ContractClient):
 
     def create_bond(self, signer: LocalAccount, ts: TermSheet, *,
                     settlement_token: str | None = None,
-                    roles_default: str | None = None) -> tuple[Bond, TxReceipt]:
+                    roles_default: str | None = None) -> tuple[Bond, TxResult]:
         """Create the bond that term sheet ``ts`` describes (the signer needs CREATOR_ROLE).
 
         ``settlement_token`` is the address of the settlement money token (None: set later).
@@ -74,6 +74,6 @@ class Factory(ContractClient):
             return created, receipt
         return Bond(self.chain, addresses[0]), receipt
 
-    def grant_creator(self, signer: LocalAccount, account: str) -> TxReceipt:
+    def grant_creator(self, signer: LocalAccount, account: str) -> TxResult:
         """Let ``account`` create bonds (the signer must be the factory's admin)."""
         return self.grant_role(signer, CREATOR_ROLE, account)

@@ -15,6 +15,14 @@ category and stays in the bond until the paying agent remits it::
     coupons.claim(holder)                     # one holder pulls everything payable
     bond.redemption.claim(holder)             # at maturity: principal + last coupon, units burned
 
+**Periods are numbered from 1**, as the CLI, the payment reports and the term sheet's schedule
+(:meth:`munibond.schedule.CouponSchedule.period`) number them: ``coupons.fund(agent, 1)`` funds
+the first period. Every method that takes a period takes that number, or a
+:class:`PaymentPeriod`; every value that names a period carries the number as ``period`` (or
+``number``) and the contract's 0-based index as ``period_index`` (or ``index``). Only raw
+contract data (event arguments, :meth:`Bond.events <munibond.bond.Bond.events>`, revert
+arguments) carries the bare index.
+
 Amounts are ``Decimal`` in the settlement currency at this API's edge (``Decimal("38")`` JPY)
 and integers on chain. Every method checks before it sends (roles, amounts, what is payable) and
 raises the decoded contract error, sending nothing, when the chain would refuse.
@@ -58,9 +66,10 @@ from munibond.units import amount_text, from_units, parse_decimal, to_units
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
-    from web3.types import EventData, TxReceipt
+    from web3.types import EventData
 
     from munibond.bond import Bond
+    from munibond.events import TxResult
 
 __all__ = [
     "Coupons",
@@ -72,6 +81,7 @@ __all__ = [
     "PaymentReport",
     "PaymentTerms",
     "PeriodPayments",
+    "PeriodRef",
     "PeriodStatus",
     "Redemption",
     "TaxRates",
@@ -136,7 +146,8 @@ class PaymentTerms:
 
 @dataclass(frozen=True)
 class PaymentPeriod:
-    """One period of the on-chain schedule. ``index`` is the contract's (0-based)."""
+    """One period of the on-chain schedule: ``number`` (1-based: what the SDK's methods take and
+    the CLI shows) and ``index`` (the contract's, 0-based)."""
 
     index: int
     record_time: datetime
@@ -152,7 +163,7 @@ class PaymentPeriod:
 
     @property
     def number(self) -> int:
-        """1-based, for people."""
+        """The period's number, 1-based: what the SDK's methods take and the CLI shows."""
         return self.index + 1
 
     @property
@@ -162,9 +173,15 @@ class PaymentPeriod:
         return "amortisation" if self.principal_per_unit_scaled else "coupon"
 
 
+#: A payment period as the SDK's methods take it: its number (1-based, as the CLI shows it) or a
+#: :class:`PaymentPeriod`.
+PeriodRef = int | PaymentPeriod
+
+
 @dataclass(frozen=True)
 class FundingStatus:
-    """A period's funding in the settlement currency."""
+    """A period's funding in the settlement currency. ``period`` is the period's number
+    (1-based)."""
 
     period: int
     required: Decimal
@@ -179,10 +196,16 @@ class FundingStatus:
     def shortfall_units(self) -> int:
         return max(self.required_units - self.funded_units, 0)
 
+    @property
+    def period_index(self) -> int:
+        """The contract's 0-based index of the period."""
+        return self.period - 1
+
 
 @dataclass(frozen=True)
 class PeriodPayments:
-    """What a period has paid so far, in the settlement currency."""
+    """What a period has paid so far, in the settlement currency. ``period`` is the period's
+    number (1-based)."""
 
     period: int
     coupon_gross: Decimal
@@ -195,6 +218,11 @@ class PeriodPayments:
     @property
     def withheld(self) -> Decimal:
         return self.national_tax + self.local_tax
+
+    @property
+    def period_index(self) -> int:
+        """The contract's 0-based index of the period."""
+        return self.period - 1
 
     @property
     def net(self) -> Decimal:
@@ -231,7 +259,13 @@ class TaxRates:
 
 @dataclass(frozen=True)
 class Entitlement:
-    """Units a holder held at a period's record time and has not been paid for yet."""
+    """Units a holder held at a period's record time and has not been paid for yet, and what
+    they pay: the coupon before and after withholding, as the contract will compute it.
+
+    ``period`` is the period's number (1-based). ``tax_category`` is the holder's in the
+    registry now (a wallet no longer registered counts as category 0) and ``national_tax`` /
+    ``local_tax`` are at the rates the period pays that category at (fixed once the period is
+    payable; until then the current rates, which the admin may still change)."""
 
     holder: str
     period: int
@@ -240,14 +274,38 @@ class Entitlement:
     """The coupon before tax, floored as the contract floors it."""
     principal: Decimal
     status: Literal["payable", "not yet payable", "not funded", "lapsed"]
+    national_tax: Decimal = Decimal(0)
+    local_tax: Decimal = Decimal(0)
+    tax_category: int = 0
+
+    @property
+    def tax(self) -> Decimal:
+        """The withholding on the coupon (national + local part)."""
+        return self.national_tax + self.local_tax
+
+    @property
+    def net(self) -> Decimal:
+        """The coupon after withholding (without principal)."""
+        return self.gross - self.tax
+
+    @property
+    def net_total(self) -> Decimal:
+        """What the holder receives for the period: the net coupon plus the principal."""
+        return self.net + self.principal
+
+    @property
+    def period_index(self) -> int:
+        """The contract's 0-based index of the period."""
+        return self.period - 1
 
 
 @dataclass
 class PaymentLine:
-    """One payment to one holder for one period (a line of the payment report)."""
+    """One payment to one holder for one period (a line of the payment report). ``period`` is
+    the period's number (1-based); None on a failed line of a holder owed nothing any more."""
 
     holder: str
-    period: int
+    period: int | None
     gross: Decimal
     national_tax: Decimal
     local_tax: Decimal
@@ -260,6 +318,11 @@ class PaymentLine:
     @property
     def tax(self) -> Decimal:
         return self.national_tax + self.local_tax
+
+    @property
+    def period_index(self) -> int | None:
+        """The contract's 0-based index of the period."""
+        return None if self.period is None else self.period - 1
 
 
 @dataclass
@@ -298,7 +361,7 @@ class PaymentReport:
         writer.writerow(["holder", "period", "gross", "national_tax", "local_tax", "tax", "net",
                          "principal", "tx_hash", "status", "reason"])
         for line in self.lines:
-            writer.writerow([line.holder, line.period + 1 if line.period >= 0 else "",
+            writer.writerow([line.holder, "" if line.period is None else line.period,
                              *(amount_text(v) for v in (line.gross, line.national_tax,
                                                         line.local_tax, line.tax, line.net,
                                                         line.principal)), line.tx_hash,
@@ -415,15 +478,31 @@ class _Payments:
     def schedule(self, *, terms: PaymentTerms | None = None) -> list[PaymentPeriod]:
         """Every period of the on-chain schedule, in order."""
         terms = terms or self.terms()
-        return [self.period(i, terms=terms) for i in range(terms.period_count)]
+        return [self._period_at(i, terms) for i in range(terms.period_count)]
 
-    def period(self, index: int, *, terms: PaymentTerms | None = None) -> PaymentPeriod:
-        """Period ``index`` (0-based, as on chain)."""
+    def index_of(self, period: PeriodRef, *, terms: PaymentTerms | None = None) -> int:
+        """The contract's 0-based index of ``period`` (a period number, 1-based, or a
+        :class:`PaymentPeriod`); InvalidArgument when the bond has no such period."""
+        if isinstance(period, PaymentPeriod):
+            return period.index
+        if isinstance(period, bool) or not isinstance(period, int):
+            raise InvalidArgument(f"a period is its number (1, 2, ...) or a PaymentPeriod, not "
+                                  f"{period!r}")
         terms = terms or self.terms()
-        if not 0 <= index < terms.period_count:
+        if not 1 <= period <= terms.period_count:
+            hint = (" (periods are numbered from 1, as the CLI shows them; the contract's index "
+                    "0 is period 1)" if period == 0 else "")
             raise InvalidArgument(f"bond {self.bond.code} has {terms.period_count} payment "
-                                  f"period(s), numbered 0 to {terms.period_count - 1}; there is "
-                                  f"no period {index}")
+                                  f"period(s), numbered 1 to {terms.period_count}; there is no "
+                                  f"period {period}{hint}")
+        return period - 1
+
+    def period(self, number: PeriodRef, *, terms: PaymentTerms | None = None) -> PaymentPeriod:
+        """Period ``number`` (1-based, as the CLI shows it), read from the chain now."""
+        terms = terms or self.terms()
+        return self._period_at(self.index_of(number, terms=terms), terms)
+
+    def _period_at(self, index: int, terms: PaymentTerms) -> PaymentPeriod:
         record, payment, coupon, principal, final, funded, swept = self._call("periodInfo", index)
         scale = terms.interest_decimals
         return PaymentPeriod(index=index, record_time=_time(int(record)),
@@ -436,7 +515,7 @@ class _Payments:
 
     def final_period(self) -> PaymentPeriod:
         terms = self.terms()
-        return self.period(terms.period_count - 1, terms=terms)
+        return self._period_at(terms.period_count - 1, terms)
 
     def amounts(self, period: PaymentPeriod, units: int,
                 terms: PaymentTerms | None = None) -> tuple[Decimal, Decimal]:
@@ -449,26 +528,26 @@ class _Payments:
         principal = units * period.principal_per_unit_scaled // divisor * unit
         return self.money(coupon), self.money(principal)
 
-    def funding(self, period: int) -> FundingStatus:
+    def funding(self, period: PeriodRef) -> FundingStatus:
         """A period's funding: what it needs, has and lacks, and whether it is payable now."""
-        self.period(period)
-        required, funded, shortfall, payable = self._call("fundingStatus", period)
-        return FundingStatus(period=period, required=self.money(required),
+        index = self.index_of(period)
+        required, funded, shortfall, payable = self._call("fundingStatus", index)
+        return FundingStatus(period=index + 1, required=self.money(required),
                              funded=self.money(funded), shortfall=self.money(shortfall),
                              payable=bool(payable), required_units=int(required),
                              funded_units=int(funded))
 
-    def paid(self, period: int) -> PeriodPayments:
+    def paid(self, period: PeriodRef) -> PeriodPayments:
         """What a period has paid so far."""
-        self.period(period)
+        index = self.index_of(period)
         gross, national, local, principal, remitted, returned = self._call("periodPayments",
-                                                                           period)
-        return PeriodPayments(period=period, coupon_gross=self.money(gross),
+                                                                           index)
+        return PeriodPayments(period=index + 1, coupon_gross=self.money(gross),
                               national_tax=self.money(national), local_tax=self.money(local),
                               principal=self.money(principal), tax_remitted=self.money(remitted),
                               returned=self.money(returned))
 
-    def status(self, period: int) -> PeriodStatus:
+    def status(self, period: PeriodRef) -> PeriodStatus:
         """A period's terms, funding and payments so far."""
         return PeriodStatus(period=self.period(period), funding=self.funding(period),
                             paid=self.paid(period))
@@ -497,6 +576,8 @@ class _Payments:
         if not periods:
             return []
         at = at or self._moment()
+        record = self.bond.registry.investor(who)
+        category = record.tax_category if record is not None else 0
         out: list[Entitlement] = []
         for index, held in zip(periods, units, strict=True):
             p = at.schedule[int(index)]
@@ -510,8 +591,11 @@ class _Payments:
                 status = "not funded"
             else:
                 status = "payable"
-            out.append(Entitlement(holder=who, period=p.index, units=int(held), gross=gross,
-                                   principal=principal, status=status))
+            national, local = self._withholding(p, int(held), category, at.terms)
+            out.append(Entitlement(holder=who, period=p.number, units=int(held), gross=gross,
+                                   principal=principal, status=status,
+                                   national_tax=national, local_tax=local,
+                                   tax_category=category))
         return out
 
     def owed_now(self, holder: str, *, at: _Moment | None = None) -> bool:
@@ -520,6 +604,21 @@ class _Payments:
         found = self.entitlements(holder, at=at)
         return bool(found) and found[0].status in ("payable", "lapsed")
 
+    def _withholding(self, period: PaymentPeriod, units: int, category: int,
+                     terms: PaymentTerms) -> tuple[Decimal, Decimal]:
+        """The national and local tax on the coupon of ``units`` held at the period's record
+        time, as ``CouponPayments._payPeriodWord`` computes them: each part floored separately,
+        in rounding units (coupon x rate / 100,000, the rate in 0.001%)."""
+        divisor = 10 ** terms.divisor_exponent
+        unit = 10 ** terms.pay_exponent
+        coupon = units * period.coupon_per_unit_scaled // divisor  # rounding units
+        if coupon == 0:
+            return self.money(0), self.money(0)
+        national, local = self._call("periodTaxRates", period.index, category)
+        scale = int(Decimal(100) / RATE_UNIT)  # 100% = 100,000
+        return (self.money(coupon * int(national) // scale * unit),
+                self.money(coupon * int(local) // scale * unit))
+
     # -- funding -----------------------------------------------------------------------------
 
     def _require_funder(self, account: str) -> None:
@@ -527,37 +626,38 @@ class _Payments:
                 or self.bond.has_role(ISSUER_ROLE, account)):
             raise MissingRole("PAYING_AGENT_ROLE", account)
 
-    def _fund(self, signer: LocalAccount, period: int, amount: Decimal | str | int | None,
-              token: str | None) -> list[TxReceipt]:
+    def _fund(self, signer: LocalAccount, period: PeriodRef, amount: Decimal | str | int | None,
+              token: str | None) -> list[TxResult]:
         funder = signer_address(signer)
+        index = self.index_of(period)
         if token is not None and address_arg(token, "settlement token") != self._token.address:
             raise InvalidArgument(f"bond {self.bond.code} is paid in the settlement token "
                                   f"{self._token.address}, not {address_arg(token)}: fund it "
                                   f"with that token")
-        status = self.funding(period)
+        status = self.funding(index + 1)
         needed = status.shortfall_units
         if needed == 0:
-            raise contract_error("AlreadyFunded", period)
+            raise contract_error("AlreadyFunded", index)
         if amount is not None:
             given = self.settlement_units(amount, what="funding amount")
             if given != needed:
-                raise contract_error("WrongFundingAmount", period, needed, given)
+                raise contract_error("WrongFundingAmount", index, needed, given)
         self._require_funder(funder)
         balance = int(self._token.functions.balanceOf(funder).call())
         if balance < needed:
             raise AmountError(f"{funder} holds {self.money(balance)} of the settlement token; "
-                              f"period {period} needs {self.money(needed)} more")
-        receipts: list[TxReceipt] = []
+                              f"period {index + 1} needs {self.money(needed)} more")
+        receipts: list[TxResult] = []
         allowance = int(self._token.functions.allowance(funder, self.bond.address).call())
         if allowance < needed:
             receipts.append(self.bond._send(signer, self._token.functions.approve(
                 self.bond.address, needed)))
-        receipts.append(self.bond._transact(signer, "fund", period, needed))
+        receipts.append(self.bond._transact(signer, "fund", index, needed))
         return receipts
 
     # -- paying ------------------------------------------------------------------------------
 
-    def _lines(self, receipt: TxReceipt) -> list[PaymentLine]:
+    def _lines(self, receipt: TxResult) -> list[PaymentLine]:
         """Payment lines from a receipt's CouponPaid, PrincipalPaid and PaymentFailed events."""
         tx = "0x" + bytes(receipt["transactionHash"]).hex()
         events = self.bond.contract.events
@@ -576,19 +676,20 @@ class _Payments:
 
         for event in _decoded(events.CouponPaid(), receipt):
             a = event["args"]
-            paid = line(str(a["holder"]), int(a["period"]))
+            paid = line(str(a["holder"]), int(a["period"]) + 1)
             paid.gross = self.money(a["gross"])
             paid.national_tax = self.money(a["nationalTax"])
             paid.local_tax = self.money(a["localTax"])
             paid.net += self.money(a["net"])
         for event in _decoded(events.PrincipalPaid(), receipt):
             a = event["args"]
-            paid = line(str(a["holder"]), int(a["period"]))
+            paid = line(str(a["holder"]), int(a["period"]) + 1)
             paid.principal = self.money(a["amount"])
             paid.net += self.money(a["amount"])
         for event in _decoded(events.EntitlementForfeited(), receipt):
             a = event["args"]
-            order.append(PaymentLine(holder=str(a["holder"]), period=int(a["period"]), gross=zero,
+            order.append(PaymentLine(holder=str(a["holder"]), period=int(a["period"]) + 1,
+                                     gross=zero,
                                      national_tax=zero, local_tax=zero, net=zero, principal=zero,
                                      tx_hash=tx, status="lapsed",
                                      reason=f"{int(a['units'])} units held at the record time; "
@@ -598,7 +699,7 @@ class _Payments:
             from munibond.errors import decode_revert
 
             reason = str(decode_revert(bytes(a["reason"])))
-            order.append(PaymentLine(holder=str(a["holder"]), period=-1, gross=zero,
+            order.append(PaymentLine(holder=str(a["holder"]), period=None, gross=zero,
                                      national_tax=zero, local_tax=zero, net=zero, principal=zero,
                                      tx_hash=tx, status="failed", reason=reason))
         return order
@@ -651,7 +752,7 @@ class _Payments:
             for line in lines:
                 if line.status == "failed":  # still owed: the first period it waits for
                     owed = self.entitlements(line.holder, at=at)
-                    line.period = owed[0].period if owed else -1
+                    line.period = owed[0].period if owed else None
             report.lines.extend(lines)
             report.tx_hashes.append("0x" + bytes(receipt["transactionHash"]).hex())
             report.gas_used += int(receipt["gasUsed"])
@@ -669,7 +770,7 @@ class _Payments:
         for period in schedule:
             if period.funded or period.swept or now < period.payment_time.timestamp():
                 continue
-            found.append(self.funding(period.index))
+            found.append(self.funding(period))
             from munibond.ledger import fetch_logs
 
             topic = keccak(text="FundingShortfall(uint256,uint256,uint256)")
@@ -680,7 +781,7 @@ class _Payments:
                 self.bond._transact(signer, "reportShortfall", period.index)
         return found
 
-    def _pay_batch(self, signer: LocalAccount, holders: list[str]) -> TxReceipt:
+    def _pay_batch(self, signer: LocalAccount, holders: list[str]) -> TxResult:
         # a payee running out of gas reverts the whole batch (BatchOutOfGas), so the node's
         # gas estimate is enough for every payee
         return self.bond._transact(signer, "payBatch", holders)
@@ -694,27 +795,28 @@ class _Payments:
         return found
 
 
-def _decoded(event: Any, receipt: TxReceipt) -> Sequence[EventData]:
+def _decoded(event: Any, receipt: TxResult) -> Sequence[EventData]:
     from web3.logs import DISCARD
 
-    return cast(Sequence["EventData"], event.process_receipt(receipt, errors=DISCARD))
+    return cast(Sequence["EventData"], event.process_receipt(receipt.receipt, errors=DISCARD))
 
 
 class Coupons(_Payments):
     """The bond's coupons: ``bond.coupons``."""
 
-    def fund(self, signer: LocalAccount, period: int, amount: Decimal | str | int | None = None,
-             *, token: str | None = None) -> list[TxReceipt]:
+    def fund(self, signer: LocalAccount, period: PeriodRef,
+             amount: Decimal | str | int | None = None,
+             *, token: str | None = None) -> list[TxResult]:
         """Fund ``period`` with exactly what it still needs (paying agent or issuer): approves
         the bond to take it from the signer's settlement tokens, then funds. ``amount``, when
         given, must be that amount (a wrong amount raises ``WrongFundingAmount`` before anything
         is sent); ``token``, when given, must be the bond's settlement token."""
         return self._fund(signer, period, amount, token)
 
-    def report_shortfall(self, signer: LocalAccount, period: int) -> TxReceipt:
+    def report_shortfall(self, signer: LocalAccount, period: PeriodRef) -> TxResult:
         """Emit the on-chain ``FundingShortfall`` event for a period that is due and not fully
         funded (anyone may)."""
-        return self.bond._transact(signer, "reportShortfall", period)
+        return self.bond._transact(signer, "reportShortfall", self.index_of(period))
 
     def claim(self, signer: LocalAccount) -> PaymentReport:
         """The signer claims every payable period (coupons net of tax; principal where due; at
@@ -737,14 +839,15 @@ class Coupons(_Payments):
 
     # -- tax ---------------------------------------------------------------------------------
 
-    def tax_rates(self, category: int, *, period: int | None = None) -> TaxRates:
+    def tax_rates(self, category: int, *, period: PeriodRef | None = None) -> TaxRates:
         """A tax category's withholding rates now, or those ``period`` pays at."""
         if not 0 <= category <= MAX_TAX_CATEGORY:
             raise InvalidArgument(f"tax category must be 0 to {MAX_TAX_CATEGORY}, got {category}")
         if period is None:
             national, local, is_set = self._call("taxRates", category)
         else:
-            national, local, is_set = self._call("periodTaxRates", period, category)
+            national, local, is_set = self._call("periodTaxRates", self.index_of(period),
+                                                 category)
         return TaxRates(category=category, national=Decimal(int(national)) * RATE_UNIT,
                         local=Decimal(int(local)) * RATE_UNIT, is_set=bool(is_set))
 
@@ -759,7 +862,7 @@ class Coupons(_Payments):
                         local=Decimal(int(local)) * RATE_UNIT)
 
     def set_tax_rates(self, signer: LocalAccount, category: int, national: Decimal | str | int,
-                      local: Decimal | str | int) -> TxReceipt:
+                      local: Decimal | str | int) -> TxResult:
         """Set a tax category's rates in percent (admin); periods already payable keep theirs."""
         if not 0 <= category <= MAX_TAX_CATEGORY:
             raise InvalidArgument(f"tax category must be 0 to {MAX_TAX_CATEGORY}, got {category}")
@@ -778,24 +881,24 @@ class Coupons(_Payments):
         account = str(self._call("taxAccount"))
         return None if int(account, 16) == 0 else to_checksum_address(account)
 
-    def set_tax_account(self, signer: LocalAccount, account: str) -> TxReceipt:
+    def set_tax_account(self, signer: LocalAccount, account: str) -> TxResult:
         """Set where withheld tax is remitted (admin)."""
         who = address_arg(account, "tax account")
         self.bond.require_role(DEFAULT_ADMIN_ROLE, signer_address(signer))
         return self.bond._transact(signer, "setTaxAccount", who)
 
-    def remit_tax(self, signer: LocalAccount, period: int) -> TxReceipt:
+    def remit_tax(self, signer: LocalAccount, period: PeriodRef) -> TxResult:
         """Send the tax withheld for ``period`` and not yet remitted to the tax account (paying
         agent)."""
         self.bond.require_role(PAYING_AGENT_ROLE, signer_address(signer))
-        return self.bond._transact(signer, "remitTax", period)
+        return self.bond._transact(signer, "remitTax", self.index_of(period))
 
-    def return_unclaimed(self, signer: LocalAccount, period: int, to: str) -> TxReceipt:
+    def return_unclaimed(self, signer: LocalAccount, period: PeriodRef, to: str) -> TxResult:
         """After the claim window, return a period's unclaimed funds (dust and lapsed
         entitlements) to ``to`` (issuer); the period pays nothing more."""
         who = address_arg(to, "recipient")
         self.bond.require_role(ISSUER_ROLE, signer_address(signer))
-        return self.bond._transact(signer, "returnUnclaimed", period, who)
+        return self.bond._transact(signer, "returnUnclaimed", self.index_of(period), who)
 
 
 class Redemption(_Payments):
@@ -804,12 +907,12 @@ class Redemption(_Payments):
 
     def funding_status(self) -> FundingStatus:
         """The final period's funding."""
-        return self.funding(self.final_period().index)
+        return self.funding(self.final_period())
 
     def fund(self, signer: LocalAccount, amount: Decimal | str | int | None = None, *,
-             token: str | None = None) -> list[TxReceipt]:
+             token: str | None = None) -> list[TxResult]:
         """Fund the final period (principal of every unit outstanding and the last coupon)."""
-        return self._fund(signer, self.final_period().index, amount, token)
+        return self._fund(signer, self.final_period(), amount, token)
 
     def claim(self, signer: LocalAccount) -> PaymentReport:
         """Redeem the signer's units: everything owed including the principal, units burned in
@@ -832,8 +935,8 @@ class Redemption(_Payments):
         bond then answers every transfer and mint with code 2, BOND_CLOSED, before any other."""
         return self.bond.check_mint(self.bond.address, 0).code == 2
 
-    def call(self, signer: LocalAccount, period: int,
-             price_percent: Decimal | str | int) -> TxReceipt:
+    def call(self, signer: LocalAccount, period: PeriodRef,
+             price_percent: Decimal | str | int) -> TxResult:
         """Announce the issuer's call (issuer): ``period`` becomes the final redemption at
         ``price_percent`` of the outstanding face; later periods are cancelled. Refused (as the
         contract refuses it) unless the bond's terms make it callable, the price is at least the
@@ -841,7 +944,7 @@ class Redemption(_Payments):
         call is announced at least the call notice before its payment time."""
         terms = self.terms()
         target = self.period(period, terms=terms)
-        final = self.period(terms.period_count - 1, terms=terms)
+        final = self._period_at(terms.period_count - 1, terms)
         price = parse_percent(price_percent, "call price", positive=True)
         redemption_bps = int(self.bond.terms().redemption_price_bps)
         # the final period pays the outstanding face x the redemption price: outstanding face per
@@ -858,13 +961,13 @@ class Redemption(_Payments):
         now = self.chain.w3.eth.get_block("latest")["timestamp"]
         announce_by = target.payment_time.timestamp() - terms.call_notice
         if target.final or now > announce_by or now >= target.record_time.timestamp():
-            raise contract_error("CallNoticeTooShort", period, max(int(announce_by), 0))
+            raise contract_error("CallNoticeTooShort", target.index, max(int(announce_by), 0))
         payment_time = int(target.payment_time.timestamp())
         if payment_time < first_call:
-            raise contract_error("CallBeforeFirstCallDate", period, payment_time, first_call)
-        minimum = int(self._call("minCallPrincipal", period))
+            raise contract_error("CallBeforeFirstCallDate", target.index, payment_time, first_call)
+        minimum = int(self._call("minCallPrincipal", target.index))
         if int(exact) < minimum:
             raise contract_error("CallPriceBelowTerms", int(exact), minimum)
-        receipt = self.bond._transact(signer, "announceCall", period, int(exact))
+        receipt = self.bond._transact(signer, "announceCall", target.index, int(exact))
         self.bond.__dict__.pop("_terms", None)  # the maturity moved: read the terms again
         return receipt

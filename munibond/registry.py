@@ -38,9 +38,9 @@ from munibond.exceptions import InvalidArgument
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
-    from web3.types import TxReceipt
 
     from munibond.chain import Chain
+    from munibond.events import TxResult
     from munibond.investor_files import Investor
 
 __all__ = ["FLAG_SUSPENDED", "InvestorRecord", "Registry"]
@@ -205,7 +205,7 @@ class Registry(ContractClient):
             raise contract_error("WalletNotRegistered", wallet)
         return record
 
-    def register(self, signer: LocalAccount, wallet: str, record: InvestorRecord) -> TxReceipt:
+    def register(self, signer: LocalAccount, wallet: str, record: InvestorRecord) -> TxResult:
         """Register ``wallet`` with ``record``, or replace its record."""
         who = address_arg(wallet, "wallet")
         _check_record(record)
@@ -214,7 +214,7 @@ class Registry(ContractClient):
 
     def register_many(self, signer: LocalAccount, items: Sequence[tuple[str, InvestorRecord]],
                       *, chunk_size: int = 50,
-                      progress: Progress | None = None) -> list[TxReceipt]:
+                      progress: Progress | None = None) -> list[TxResult]:
         """Register many wallets, ``chunk_size`` per transaction (``registerWallets``).
 
         Idempotent: wallets whose on-chain record already equals the wanted one are skipped, so a
@@ -236,7 +236,7 @@ class Registry(ContractClient):
         self.require_role(REGISTRAR_ROLE, signer_address(signer))
         found = self.investors(list(wanted))
         pending = [(w, r) for w, r in wanted.items() if found[w] != r]
-        receipts: list[TxReceipt] = []
+        receipts: list[TxResult] = []
         done = 0
         for chunk in chunks(pending, batch_size):
             receipts.append(self._transact(signer, "registerWallets", [w for w, _ in chunk],
@@ -246,7 +246,7 @@ class Registry(ContractClient):
                 progress(done, len(pending))
         return receipts
 
-    def remove(self, signer: LocalAccount, wallet: str) -> TxReceipt:
+    def remove(self, signer: LocalAccount, wallet: str) -> TxResult:
         """Remove ``wallet`` from the register (it must be registered)."""
         who = address_arg(wallet, "wallet")
         self.require_role(REGISTRAR_ROLE, signer_address(signer))
@@ -254,14 +254,14 @@ class Registry(ContractClient):
         return self._transact(signer, "removeWallet", who)
 
     def remove_many(self, signer: LocalAccount, wallets: Sequence[str], *, chunk_size: int = 50,
-                    progress: Progress | None = None) -> list[TxReceipt]:
+                    progress: Progress | None = None) -> list[TxResult]:
         """Remove many wallets, ``chunk_size`` per transaction; idempotent (wallets that are not
         registered are skipped)."""
         unique = list(dict.fromkeys(address_arg(w, "wallet") for w in wallets))
         check_chunk_size(chunk_size)
         self.require_role(REGISTRAR_ROLE, signer_address(signer))
         pending = [w for w in unique if self.investor(w) is not None]
-        receipts: list[TxReceipt] = []
+        receipts: list[TxResult] = []
         done = 0
         for chunk in chunks(pending, chunk_size):
             receipts.append(self._transact(signer, "removeWallets", list(chunk)))
@@ -271,7 +271,7 @@ class Registry(ContractClient):
         return receipts
 
     def set_suspended(self, signer: LocalAccount, wallet: str,
-                      suspended: bool = True) -> TxReceipt:
+                      suspended: bool = True) -> TxResult:
         """Suspend (or, with ``suspended=False``, reinstate) a registered wallet."""
         who = address_arg(wallet, "wallet")
         self.require_role(REGISTRAR_ROLE, signer_address(signer))
@@ -279,7 +279,7 @@ class Registry(ContractClient):
         return self._transact(signer, "setSuspended", who, bool(suspended))
 
     def set_kyc_valid_until(self, signer: LocalAccount, wallet: str,
-                            until: datetime | int) -> TxReceipt:
+                            until: datetime | int) -> TxResult:
         """Set the exclusive end of a registered wallet's KYC validity (aware datetime or Unix
         seconds)."""
         who = address_arg(wallet, "wallet")
@@ -288,7 +288,7 @@ class Registry(ContractClient):
         self._registered(who)
         return self._transact(signer, "setKycValidUntil", who, seconds)
 
-    def grant_registrar(self, signer: LocalAccount, account: str) -> TxReceipt:
+    def grant_registrar(self, signer: LocalAccount, account: str) -> TxResult:
         """Make ``account`` a registrar (the signer must be the registry's admin)."""
         return self.grant_role(signer, REGISTRAR_ROLE, account)
 

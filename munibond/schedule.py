@@ -5,9 +5,9 @@ dates, payment dates before and after business-day adjustment, record time, day 
 interest per 1 unit of face) and the redemption. It is what the contracts will store and what
 ``munibond coupon schedule TERMSHEET`` shows before anything is deployed.
 
-Conventions (DESIGN.md section 7; every one is a term sheet field, see
+Conventions (docs/conventions.md; every one is a term sheet field, see
 :class:`munibond.termsheet.Coupon`)
-===========================================================================================
+=================================================================================
 
 Dates
     The regular coupon dates are ``12 / frequency`` months apart. Without ``first_payment_date``

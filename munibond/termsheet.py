@@ -400,7 +400,7 @@ class Coupon(_Model):
 
     Only ``rate`` and ``frequency`` are required; the other fields shape the coupon schedule
     (:func:`munibond.schedule.coupon_schedule`) and default to the conventions of Japanese
-    municipal bonds (DESIGN.md section 7): payment dates stepped back from maturity every
+    municipal bonds (docs/conventions.md): payment dates stepped back from maturity every
     12/frequency months, an odd first or last period counted actual/365 one end, payment on the
     previous business day of the JP bank calendar (accrual dates unchanged), holdings recorded at
     15:00 JST on the business day before payment, interest per 1 unit of face truncated after the

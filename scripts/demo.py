@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     from web3.contract import Contract
     from web3.types import TxReceipt
 
+    from munibond.events import TxResult
+
 ROOT: Final = Path(__file__).resolve().parent.parent
 EXAMPLES: Final = ROOT / "examples"
 TERM_SHEET: Final = EXAMPLES / "kobe-resident-bond-2026.yaml"
@@ -124,7 +126,7 @@ def jst(moment: datetime) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
 
 
-def gas(receipt: TxReceipt) -> str:
+def gas(receipt: TxReceipt | TxResult) -> str:
     return f"{int(receipt['gasUsed']):,}"
 
 
@@ -844,9 +846,9 @@ class Demo:
 
     def keep(self, report: PaymentReport, period: int) -> PaymentReport:
         """Add a claim's or a push's lines to the report of the bond's life. The SDK does not know
-        the period of a failed payee's line (it says -1): it is the period being paid."""
+        the period of a failed payee's line (it says None): it is the period being paid."""
         for line in report.lines:
-            if line.status == "failed" and line.period < 0:
+            if line.status == "failed" and line.period is None:
                 line.period = period
         self.life.extend(report)
         return report
@@ -866,7 +868,7 @@ class Demo:
         """The paying agent gets exactly what ``period`` needs (account 0 mints it) and funds the
         period with it; returns the number of transactions sent."""
         coupons = self.bond.coupons
-        status = coupons.funding(period.index)
+        status = coupons.funding(period)
         expect(status.required == expected and status.funded == 0 and not status.payable,
                f"period {period.number}: fundingStatus says required {status.required}, funded "
                f"{status.funded}, payable {status.payable}; expected {expected}, 0, no")
@@ -874,8 +876,8 @@ class Demo:
             self.payer.address, coupons.settlement_units(expected)))
         held = self.cash(self.bond.address)
         receipts = (self.bond.redemption.fund(self.payer) if period.final
-                    else coupons.fund(self.payer, period.index))
-        status = coupons.funding(period.index)
+                    else coupons.fund(self.payer, period))
+        status = coupons.funding(period)
         expect(status.funded == status.required == expected and status.shortfall == 0
                and status.payable and self.cash(self.bond.address) - held == expected,
                f"period {period.number}: after funding {expected}, fundingStatus says funded "
@@ -885,10 +887,10 @@ class Demo:
     def remit(self, period: PaymentPeriod, due: dict[str, Due]) -> Decimal:
         """The paying agent sends the period's withheld tax to the tax account."""
         held = self.cash(self.tax_office)
-        self.bond.coupons.remit_tax(self.payer, period.index)
+        self.bond.coupons.remit_tax(self.payer, period)
         remitted = self.cash(self.tax_office) - held
         withheld = sum((owed.tax for owed in due.values()), Decimal(0))
-        paid = self.bond.coupons.paid(period.index)
+        paid = self.bond.coupons.paid(period)
         expect(remitted == withheld == paid.withheld == paid.tax_remitted,
                f"period {period.number}: {remitted} reached the tax account; withheld "
                f"{withheld} (computed), {paid.withheld} (periodPayments), remitted "
@@ -898,7 +900,7 @@ class Demo:
     def settle_dust(self, period: PaymentPeriod, due: dict[str, Due], funded: Decimal) -> Decimal:
         """funded - (gross + principal) paid: the floors of each holding against the floor of
         the whole supply. Checked against periodPayments and against the computed amounts."""
-        paid = self.bond.coupons.paid(period.index)
+        paid = self.bond.coupons.paid(period)
         gross = sum((owed.gross for owed in due.values()), Decimal(0))
         principal = sum((owed.principal for owed in due.values()), Decimal(0))
         expect(paid.coupon_gross == gross and paid.principal == principal,
@@ -1011,7 +1013,7 @@ class Demo:
             "the paying agent funds the period with exactly what it needs; holders claim, or the "
             "agent pushes payments in batches, and one payee's failure stops nobody else.")
         coupons = self.bond.coupons
-        period = coupons.period(0)
+        period = coupons.period(1)
         record = int(period.record_time.timestamp())
         yamada, ito = self.investor(1001), self.investor(1006)
         suzuki, yamamoto = self.investor(1002), self.investor(1015)
@@ -1043,7 +1045,7 @@ class Demo:
                             title="Owed, says the contract (bond.coupons.entitlements)",
                             right=("holds now", "held at the record", "coupon 1 owed"))
         for wallet in (yamada, ito, suzuki, yamamoto):
-            found = [e for e in coupons.entitlements(wallet.address) if e.period == 0]
+            found = [e for e in coupons.entitlements(wallet.address) if e.period == 1]
             expected = at_record[wallet.address]
             expect(len(found) == 1 and found[0].units == self.bond.to_units(expected)
                    and found[0].gross == floor(expected * self.per_period),
@@ -1078,7 +1080,7 @@ class Demo:
         transact(self.chain, self.admin, self.token.functions.mint(
             self.payer.address, coupons.settlement_units(required)))
         try:
-            coupons.fund(self.payer, 0, required - 1)
+            coupons.fund(self.payer, 1, required - 1)
         except ContractRevert as error:
             expect(error.error == "WrongFundingAmount", f"funding 1 JPY short: expected "
                                                         f"WrongFundingAmount, got {error}")
@@ -1086,13 +1088,13 @@ class Demo:
                          f"(a period is funded with exactly what it needs, in one go)")
         else:
             raise DemoError("funding a wrong amount was not refused")
-        status = coupons.funding(0)
+        status = coupons.funding(1)
         expect(status.required == required and status.funded == 0 and not status.payable,
                f"fundingStatus(0) says {status}; expected {required} required, nothing funded")
         # the mint above went to the paying agent: fund() takes it all
         held = self.cash(self.bond.address)
-        receipts = coupons.fund(self.payer, 0)
-        status = coupons.funding(0)
+        receipts = coupons.fund(self.payer, 1)
+        status = coupons.funding(1)
         expect(status.funded == required and status.payable
                and self.cash(self.bond.address) - held == required,
                f"after funding, fundingStatus(0) says {status}")
@@ -1103,9 +1105,9 @@ class Demo:
 
         owed_yamada = due[yamada.address]
         held = self.cash(yamada.address)
-        claim = self.keep(coupons.claim(yamada.signer), 0)
+        claim = self.keep(coupons.claim(yamada.signer), 1)
         expect(len(claim.paid) == 1 and claim.paid[0].holder == yamada.address
-               and claim.paid[0].period == 0 and owed_yamada.matches(claim.paid[0])
+               and claim.paid[0].period == 1 and owed_yamada.matches(claim.paid[0])
                and self.cash(yamada.address) - held == owed_yamada.net,
                f"{yamada.label}'s claim paid {claim.lines}; owed {owed_yamada}")
         self.ok(f"{self.name(yamada.address)} claims (claim()): gross {money(owed_yamada.gross)} "
@@ -1118,7 +1120,7 @@ class Demo:
         self.say(f"The stablecoin's issuer blocks {escape(nakamura.label)}'s wallet (setBlocked "
                  f"on the mock): any payment to it fails.")
         shown = self.progress(f"push to the others (payBatch, {BATCH} holders a transaction)")
-        push = self.keep(coupons.pay(self.payer, chunk_size=BATCH, progress=shown), 0)
+        push = self.keep(coupons.pay(self.payer, chunk_size=BATCH, progress=shown), 1)
         self.console.print(f" holders, {len(push.tx_hashes)} transactions")
         others = set(due) - {yamada.address, nakamura.address}
         expect(push.holders_paid == others, f"the push paid {len(push.holders_paid)} holders, "
@@ -1129,13 +1131,13 @@ class Demo:
                f"SettlementTransferFailed")
         self.check_lines(push.lines, due, "coupon 1")
         waiting = [e.period for e in coupons.entitlements(nakamura.address)]
-        expect(waiting == [0], f"{nakamura.label}'s entitlements after the failed payment: "
+        expect(waiting == [1], f"{nakamura.label}'s entitlements after the failed payment: "
                                f"{waiting}")
         self.refused(f"{escape(nakamura.label)}: PaymentFailed event, reason "
                      f"SettlementTransferFailed (the token refused the payee); reported, and "
                      f"coupon 1 stays owed. The rest of the batch was paid.")
         transact(self.chain, self.admin, self.token.functions.setBlocked(nakamura.address, False))
-        again = self.keep(coupons.pay(self.payer, chunk_size=BATCH), 0)
+        again = self.keep(coupons.pay(self.payer, chunk_size=BATCH), 1)
         expect(again.holders_paid == {nakamura.address} and again.holders_asked == 1
                and not again.failed,
                f"the push after unblocking paid {again.holders_paid}, asked "
@@ -1150,7 +1152,7 @@ class Demo:
                            "paid by", title="Coupon 1, holder by holder (JPY)",
                            right=("tax", "at record", "gross", "national", "local", "net"),
                            wrap=("holder",))
-        lines = {line.holder: line for line in self.life.paid if line.period == 0}
+        lines = {line.holder: line for line in self.life.paid if line.period == 1}
         expect(set(lines) == set(due), "coupon 1 was not paid to exactly the holders of record")
         for holder, entitled in due.items():
             line = lines[holder]
@@ -1158,7 +1160,7 @@ class Demo:
             table.add_row(self.name(holder), f"{Decimal(national + local) / 1000}%",
                           f"{entitled.face:,}", money(line.gross), money(line.national_tax),
                           money(line.local_tax), money(line.net), how.get(holder, "push"))
-        paid = coupons.paid(0)
+        paid = coupons.paid(1)
         table.add_row("[bold]total", "", f"[bold]{supply:,}", f"[bold]{money(paid.coupon_gross)}",
                       f"[bold]{money(paid.national_tax)}", f"[bold]{money(paid.local_tax)}",
                       f"[bold]{money(paid.net)}", "")
@@ -1191,23 +1193,23 @@ class Demo:
                            right=("holders", "funded", "gross", "tax", "net", "dust", "tx"))
         totals = [Decimal(0)] * 4
         for index in range(1, EXPECTED_PERIODS - 1):
-            period = coupons.period(index)
+            period = coupons.period(index + 1)
             self.travel(period.payment_time)
             due = self.due(period)
             supply = sum((owed.face for owed in due.values()), Decimal(0))
             required = floor(supply * self.per_period)
             sent = self.fund(period, required)
-            claim = self.keep(coupons.claim(sato.signer), index)
+            claim = self.keep(coupons.claim(sato.signer), index + 1)
             expect(len(claim.paid) == 1 and claim.paid[0].holder == sato.address,
                    f"coupon {period.number}: {sato.label}'s claim paid {claim.lines}")
-            push = self.keep(coupons.pay(self.payer, chunk_size=BATCH), index)
+            push = self.keep(coupons.pay(self.payer, chunk_size=BATCH), index + 1)
             expect(push.holders_paid == set(due) - {sato.address} and not push.failed,
                    f"coupon {period.number}: the push paid {len(push.holders_paid)} holders, "
                    f"{len(push.failed)} failed; expected {len(due) - 1}, none")
             self.check_lines([*claim.lines, *push.lines], due, f"coupon {period.number}")
             tax = self.remit(period, due)
             dust = self.settle_dust(period, due, required)
-            paid = coupons.paid(index)
+            paid = coupons.paid(index + 1)
             sent += 2 + len(push.tx_hashes)
             for i, value in enumerate((required, paid.coupon_gross, tax, paid.net)):
                 totals[i] += value
@@ -1261,7 +1263,7 @@ class Demo:
         units = self.bond.to_units(self.bond.balance_of(yamada.address))
         supply_units = self.bond.to_units(self.bond.total_supply())
         held = self.cash(yamada.address)
-        claim = self.keep(redemption.claim(yamada.signer), final.index)
+        claim = self.keep(redemption.claim(yamada.signer), final.number)
         expect(len(claim.paid) == 1 and owed.matches(claim.paid[0])
                and self.cash(yamada.address) - held == owed.net,
                f"{yamada.label}'s redemption paid {claim.lines}; owed {owed}")
@@ -1283,7 +1285,7 @@ class Demo:
                                  f"{len(frozen)}")
         shown = self.progress(f"push the redemption (payBatch, {BATCH} holders a transaction)")
         push = self.keep(redemption.pay(self.payer, chunk_size=BATCH, progress=shown),
-                         final.index)
+                         final.number)
         self.console.print(f" holders, {len(push.tx_hashes)} transactions")
         expect({line.holder for line in push.failed} == set(frozen)
                and all("RedemptionWaitsForUnfreeze" in line.reason for line in push.failed),
@@ -1296,7 +1298,7 @@ class Demo:
                          f"{amount:,} JPY of its units frozen; nothing paid, nothing lost")
         for wallet, amount in frozen.items():
             self.bond.unfreeze_amount(self.agent, wallet, amount)
-        again = self.keep(redemption.pay(self.payer, chunk_size=BATCH), final.index)
+        again = self.keep(redemption.pay(self.payer, chunk_size=BATCH), final.number)
         expect(again.holders_paid == set(frozen) and not again.failed,
                f"the push after unfreezing paid {again.holders_paid}, failed {again.failed}")
         self.check_lines(again.lines, due, "the redemption")
@@ -1372,12 +1374,12 @@ class Demo:
                            right=("wallets", "face", "gross owed", "gross paid", "principal"))
         for period in coupons.schedule():
             due = self.due(period)
-            lines = {line.holder: line for line in paid if line.period == period.index}
+            lines = {line.holder: line for line in paid if line.period == period.number}
             expect(set(lines) == set(due), f"period {period.number}: paid "
                                            f"{len(lines)} wallets, {len(due)} held units at the "
                                            f"record time")
             self.check_lines(list(lines.values()), due, f"period {period.number}")
-            on_chain = coupons.paid(period.index)
+            on_chain = coupons.paid(period)
             owed = sum((o.gross for o in due.values()), Decimal(0))
             principal = sum((o.principal for o in due.values()), Decimal(0))
             number = str(period.number)

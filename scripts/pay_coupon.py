@@ -80,12 +80,12 @@ def _main(argv: Sequence[str] | None) -> int:
                             f"{first.payment_time.isoformat()}; nothing sent")
                 return 0
             period = due[-1]
-        status = coupons.funding(period.index)
+        status = coupons.funding(period)
         session.say(f"period {period.number} of {bond.code} ({period.kind}): required "
                     f"{status.required:,}, funded {status.funded:,}, payable "
                     f"{'yes' if status.payable else 'no'}")
         if fund and not period.funded:
-            coupons.fund(session.signer, period.index)
+            coupons.fund(session.signer, period)
             session.say(f"funded period {period.number} with {status.shortfall:,}")
 
         def progress(done: int, total: int) -> None:

@@ -605,3 +605,70 @@ class RewritingProxy:
 def test_web3_instance_is_plain(local_chain: Chain) -> None:
     assert isinstance(local_chain.w3, Web3)
     assert local_chain.dev_kind == "eth-tester"
+
+
+# -- a frozen clock: time-boundary tests independent of the machine's speed -------------------
+
+
+def _slow_machine(monkeypatch: pytest.MonkeyPatch, seconds: int) -> None:
+    """From now on the machine's clock reads ``seconds`` later than it is: as if the machine
+    stalled that long between a test reading the chain's time and warping (py-evm stamps a new
+    block with the machine's time)."""
+    import time
+
+    from eth._utils import headers
+
+    monkeypatch.setattr(headers, "eth_now", lambda: int(time.time()) + seconds)
+
+
+def test_an_unfrozen_in_process_chain_follows_the_machine_clock(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """What failed under load: a margin of 100 s from chain.now() was gone by the warp."""
+    chain = in_process_chain(accounts=2)
+    signer = dev_accounts(1)[0]
+    boundary = chain.now() + 100
+    _slow_machine(monkeypatch, 1_000)
+    chain.mine()  # the block being built was stamped before the stall; the next one after it
+    chain.transact(signer, {"to": fresh_address(), "value": 1})
+    with pytest.raises(ChainError, match="cannot go back or stand still"):
+        chain.set_next_timestamp(boundary - 1)
+
+
+@pytest.mark.parametrize("stall", [0, 1_000, 10**6])
+def test_a_frozen_clock_ignores_the_machine_clock(monkeypatch: pytest.MonkeyPatch,
+                                                  stall: int) -> None:
+    chain = in_process_chain(accounts=2)
+    chain.freeze_clock()
+    signer = dev_accounts(1)[0]
+    start = chain.now()
+    snapshot = chain.snapshot()
+    boundary = chain.now() + 100
+    _slow_machine(monkeypatch, stall)
+    receipt = chain.transact(signer, {"to": fresh_address(), "value": 1})
+    assert chain.w3.eth.get_block(receipt["blockNumber"])["timestamp"] == start + 1
+    chain.mine(3)
+    assert chain.now() == start + 4
+    chain.set_next_timestamp(boundary - 1)  # the margin is intact however slow the machine
+    chain.mine()
+    assert chain.now() == boundary - 1
+    # reverting to an old snapshot does not let the machine's clock in either
+    chain.revert(snapshot)
+    chain.mine()
+    assert chain.now() == start + 1
+    # an explicit time still wins, and the clock goes on from it
+    chain.set_next_timestamp(start + 500)
+    chain.mine(2)
+    assert chain.now() == start + 501
+
+
+def test_freeze_clock_on_anvil() -> None:
+    with start_anvil(accounts=1) as node:  # its own node: the module's keeps the machine clock
+        chain = node.connect()
+        chain.freeze_clock()
+        start = chain.now()
+        chain.mine()
+        chain.mine()
+        assert chain.now() == start + 2
+        chain.set_next_timestamp(start + 100)
+        chain.mine(2)
+        assert chain.now() == start + 101

@@ -1,5 +1,5 @@
 """munibond.schedule (and munibond.calendars): the coupon schedule of a term sheet, by Japanese
-bond conventions (DESIGN.md section 7)."""
+bond conventions (docs/conventions.md)."""
 
 from __future__ import annotations
 

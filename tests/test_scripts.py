@@ -204,7 +204,7 @@ def _pay_first_coupon(chain: Any, common: tuple[str, ...], platform: dict[str, A
     from munibond.contracts import settlement_abi
 
     paying = Bond(chain, bond["address"])
-    first = paying.coupons.period(0)
+    first = paying.coupons.period(1)
     chain.set_next_timestamp(int(first.payment_time.timestamp()) + 1)
     chain.mine()
     token = chain.w3.eth.contract(address=platform["contracts"]["settlement_token"]["address"],
@@ -224,6 +224,6 @@ def _pay_first_coupon(chain: Any, common: tuple[str, ...], platform: dict[str, A
     for row in rows[1:]:
         holder, _, gross = row.split(",")[:3]
         assert int(gross) == int(paying.balance_of(holder)) * 31 // 10_000, row
-    assert paying.coupons.paid(0).coupon_gross == sum(int(r.split(",")[2]) for r in rows[1:])
+    assert paying.coupons.paid(1).coupon_gross == sum(int(r.split(",")[2]) for r in rows[1:])
     out = ok(script("pay_coupon", *common, cwd=tmp_path))  # a re-run pays nobody twice
     assert "done: 0 holder(s) paid in 0 transaction(s)" in out

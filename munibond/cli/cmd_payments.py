@@ -166,10 +166,10 @@ class _View:
                 f"bond {self.code} has {count} payment period(s), numbered 1 to {count} (see "
                 f"`munibond coupon status {self.code}`); there is no period {number}",
                 ctx=click.get_current_context(silent=True), param_hint="'PERIOD'")
-        return self.payments.period(number - 1, terms=self.terms)
+        return self.payments.period(number, terms=self.terms)
 
     def schedule(self) -> list[PaymentPeriod]:
-        return [self.payments.period(i, terms=self.terms) for i in range(self.terms.period_count)]
+        return self.payments.schedule(terms=self.terms)
 
 
 def _open(ctx: click.Context, bond_ref: str, *, redemption: bool = False) -> _View:
@@ -205,7 +205,7 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
                 f"{view.when(args['paymentTime'])} (its payment time; the chain's time is "
                 f"{view.when(view.now())})")
     if name == "PeriodNotFunded":
-        status = view.payments.funding(index)
+        status = view.payments.funding(index + 1)
         return (f"{label} of {code} is due but not funded (required "
                 f"{view.money(status.required)}, funded {view.money(status.funded)}, shortfall "
                 f"{view.money(status.shortfall)}): the paying agent funds it with `munibond "
@@ -220,7 +220,7 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
                 f"time that passed, or has been paid for every period recorded{later} (see "
                 f"`munibond coupon status {code} --holder {args['holder']}`)")
     if name == "WrongFundingAmount":
-        status = view.payments.funding(index)
+        status = view.payments.funding(index + 1)
         return (f"{label} of {code} needs exactly {view.units_money(int(args['expected']))} "
                 f"more (required {view.money(status.required)}, funded "
                 f"{view.money(status.funded)}), not {view.units_money(int(args['given']))}: give "
@@ -254,14 +254,14 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
                 f"are frozen: the redemption waits until the transfer agent releases them "
                 f"(`munibond freeze {code} {args['holder']} --amount X --unfreeze`)")
     if name == "ClaimWindowOpen":
-        period = view.payments.period(index, terms=view.terms)
+        period = view.payments.period(index + 1, terms=view.terms)
         return (f"the claim window of {label} of {code} is open until "
                 f"{view.when(args['closesAt'])} ({_duration(view.terms.claim_window)} after its "
                 f"payment time {view.when(period.payment_time)}; the chain's time is "
                 f"{view.when(view.now())}): "
                 f"unclaimed funds can go back to the issuer only after that")
     if name == "CallNoticeTooShort":
-        period = view.payments.period(index, terms=view.terms)
+        period = view.payments.period(index + 1, terms=view.terms)
         if period.final:
             return f"{label} of {code} is already the final redemption: there is nothing to call"
         return (f"too late to call {label} of {code}: a call is announced at least "
@@ -270,7 +270,7 @@ def _explain(view: _View, error: ContractRevert) -> str | None:
                 f"{view.when(period.record_time)}, so by {view.when(args['announceBy'])} at the "
                 f"latest; the chain's time is {view.when(view.now())}")
     if name == "NoShortfall":
-        period = view.payments.period(index, terms=view.terms)
+        period = view.payments.period(index + 1, terms=view.terms)
         if period.swept:
             why = "it is closed (unclaimed funds returned)"
         elif period.funded:
@@ -432,8 +432,8 @@ def _fund(ctx: click.Context, view: _View, index: int, amount: Decimal | None,
         raise PaymentRefused(f"bond {code} is paid in the settlement token "
                              f"{view.terms.settlement_token}, not {token}: fund it with that "
                              f"token (leave --token out); nothing sent")
-    period = view.payments.period(index, terms=view.terms)
-    status = view.payments.funding(index)
+    period = view.payments.period(index + 1, terms=view.terms)
+    status = view.payments.funding(index + 1)
     if period.swept:
         raise PaymentRefused(f"{label} of {code} is closed (its unclaimed funds went back to the "
                              f"issuer): it takes no funding; nothing sent")
@@ -453,8 +453,8 @@ def _fund(ctx: click.Context, view: _View, index: int, amount: Decimal | None,
             f"{view.terms.settlement_token}; {label} of {code} needs {view.money(status.shortfall)}"
             f": fund from an account that holds it; nothing sent")
     with _explained(view):
-        receipts = view.coupons.fund(state.signer, index, amount, token=token)
-    after = view.payments.funding(index)
+        receipts = view.coupons.fund(state.signer, index + 1, amount, token=token)
+    after = view.payments.funding(index + 1)
     due = ("payable now" if after.payable
            else f"payable from {view.when(period.payment_time)}")
     sent = ", ".join(_tx(r) for r in receipts)
@@ -493,7 +493,7 @@ def _blocker(view: _View, periods: Sequence[PaymentPeriod]) -> tuple[str, bool] 
         return (f"nothing payable yet: {view.label(first.index)} of {code} is paid from "
                 f"{view.when(first.payment_time)} (its payment time; the chain's time is "
                 f"{view.when(now)})", False)
-    status = view.payments.funding(first.index)
+    status = view.payments.funding(first)
     return (f"{view.label(first.index)} of {code} is due but not funded (required "
             f"{view.money(status.required)}, funded {view.money(status.funded)}, shortfall "
             f"{view.money(status.shortfall)}): the paying agent funds it with `munibond coupon "
@@ -522,15 +522,15 @@ def _held_back(view: _View) -> tuple[str, bool] | None:
 def _period_rows(view: _View, report: PaymentReport) -> list[list[str]]:
     by_period: dict[int, list[Any]] = {}
     for line in report.paid:
-        row = by_period.setdefault(line.period, [set(), Decimal(0), Decimal(0), Decimal(0),
-                                                 Decimal(0), Decimal(0)])
+        row = by_period.setdefault(line.period or 0, [set(), Decimal(0), Decimal(0), Decimal(0),
+                                                      Decimal(0), Decimal(0)])
         row[0].add(line.holder)
         row[1] += line.gross
         row[2] += line.national_tax
         row[3] += line.local_tax
         row[4] += line.principal
         row[5] += line.net
-    return [[str(p + 1), str(len(r[0])), _num(r[1]), _num(r[2]), _num(r[3]), _num(r[4]),
+    return [[str(p), str(len(r[0])), _num(r[1]), _num(r[2]), _num(r[3]), _num(r[4]),
              _num(r[5])] for p, r in sorted(by_period.items())]
 
 
@@ -549,7 +549,7 @@ def _show_report(view: _View, report: PaymentReport, *, checked: int | None = No
         state.show(table(["holder", "reason"], [[f.holder, f.reason] for f in failed],
                          title=f"{len(failed)} payee(s) not paid (they stay owed)"))
     for short in report.shortfalls:
-        state.say(f"SHORTFALL: {view.label(short.period)} is due but funded "
+        state.say(f"SHORTFALL: {view.label(short.period_index)} is due but funded "
                   f"{view.money(short.funded)} of {view.money(short.required)} (missing "
                   f"{view.money(short.shortfall)}); its holders wait, and so do later periods. "
                   f"Recorded on chain as a FundingShortfall event")
@@ -660,12 +660,12 @@ def _claim(ctx: click.Context, bond_ref: str, *, redemption: bool) -> None:
         report = (view.redemption.claim(signer) if redemption
                   else view.coupons.claim(signer))
     currency = view.currency
-    rows = [[str(line.period + 1), _num(line.gross), _num(line.national_tax),
+    rows = [[str(line.period), _num(line.gross), _num(line.national_tax),
              _num(line.local_tax), _num(line.principal), _num(line.net)] for line in report.paid]
     columns = ["period", *(f"{c} ({currency})" for c in _AMOUNT_COLUMNS)]
     state.show(table(columns, rows, title=f"Paid to {signer.address}", right=columns))
     what = "redeemed" if redemption or any(
-        line.period == view.final_index for line in report.paid) else "claimed"
+        line.period_index == view.final_index for line in report.paid) else "claimed"
     state.say(f"{what}: {view.money(report.total('net'))} paid to {signer.address} for "
               f"{len(report.paid)} period(s) of {view.code} (gross "
               f"{view.money(report.total('gross'))}, tax {view.money(report.total('tax'))}, "
@@ -815,8 +815,8 @@ def _schedule_status(view: _View) -> None:
     ]))
     rows: list[list[str]] = []
     for p in view.schedule():
-        status = view.payments.funding(p.index)
-        paid = view.payments.paid(p.index)
+        status = view.payments.funding(p)
+        paid = view.payments.paid(p)
         rows.append([str(p.number), _kind(p), view.when(p.record_time), view.when(p.payment_time),
                      _state_of_period(p, status.payable, now), _num(status.required),
                      _num(status.funded), _num(status.shortfall), _num(paid.coupon_gross),
@@ -829,8 +829,8 @@ def _schedule_status(view: _View) -> None:
 
 def _period_status(view: _View, p: PaymentPeriod) -> None:
     now = view.now()
-    status = view.payments.funding(p.index)
-    paid = view.payments.paid(p.index)
+    status = view.payments.funding(p)
+    paid = view.payments.paid(p)
     escrow = status.funded - paid.coupon_gross - paid.principal - paid.returned
     closes = int(p.payment_time.timestamp()) + view.terms.claim_window
     rows = [
@@ -860,18 +860,21 @@ def _holder_status(view: _View, holder: str, only: PaymentPeriod | None) -> None
     currency = view.currency
     entitlements = view.payments.entitlements(holder)
     if only is not None:
-        entitlements = [e for e in entitlements if e.period == only.index]
+        entitlements = [e for e in entitlements if e.period_index == only.index]
     account = view.bond.account(holder)
     state.say(f"{holder}: balance {face(account.balance, currency)}, frozen "
               f"{face(account.frozen, currency)}, wallet frozen: {yes_no(account.wallet_frozen)}")
     if entitlements:
         waits = " (waits: wallet frozen)" if account.wallet_frozen else ""
-        rows = [[str(e.period + 1), view.face_of(e.units), _num(e.gross), _num(e.principal),
+        rows = [[str(e.period), view.face_of(e.units), _num(e.gross), _num(e.national_tax),
+                 _num(e.local_tax), _num(e.net), _num(e.principal),
                  e.status + (waits if e.status == "payable" else "")] for e in entitlements]
         columns = ["period", "held at record", f"gross ({currency})",
-                   f"principal ({currency})", "status"]
-        state.show(table(columns, rows, title=f"Owed to {holder} (before tax)",
-                         right=columns[:4]))
+                   f"national tax ({currency})", f"local tax ({currency})",
+                   f"net ({currency})", f"principal ({currency})", "status"]
+        state.show(table(columns, rows, title=f"Owed to {holder} (tax category "
+                                              f"{entitlements[0].tax_category})",
+                         right=columns[:7]))
     else:
         state.say(f"owed to {holder}: nothing for the periods recorded")
     paid = _paid_to(view, holder, only)
@@ -1017,7 +1020,7 @@ def _reconcile(view: _View, p: PaymentPeriod) -> bool:
                          _num(want[0]), _num(have[0]), _num(want[1]), _num(have[1])])
     supply = sum(units_at.values())
     moment = view.when(int(chain.w3.eth.get_block(block)["timestamp"]))
-    status = view.payments.funding(p.index)
+    status = view.payments.funding(p)
     dust = status.required - totals[0] - totals[4]
     state.say(
         f"reconciliation of {label} with the register at its record time (block {block}, "
@@ -1083,7 +1086,7 @@ def remit_tax(ctx: click.Context, bond_ref: str, number: int) -> None:
     p = view.period(number)
     state = view.state
     view.bond.require_role(PAYING_AGENT_ROLE, state.signer.address)
-    paid = view.coupons.paid(p.index)
+    paid = view.coupons.paid(p)
     label = view.label(p.index)
     account = view.coupons.tax_account()
     if account is not None and paid.withheld == paid.tax_remitted:
@@ -1092,8 +1095,8 @@ def remit_tax(ctx: click.Context, bond_ref: str, number: int) -> None:
                   f"nothing sent")
         return
     with _explained(view):
-        receipt = view.coupons.remit_tax(state.signer, p.index)
-    after = view.coupons.paid(p.index)
+        receipt = view.coupons.remit_tax(state.signer, p)
+    after = view.coupons.paid(p)
     state.say(f"remitted {view.money(after.tax_remitted - paid.tax_remitted)} of tax withheld "
               f"for {label} of {view.code} (national {view.money(after.national_tax)}, local "
               f"{view.money(after.local_tax)} withheld in all) to the tax account {account}: "
@@ -1116,13 +1119,13 @@ def return_unclaimed(ctx: click.Context, bond_ref: str, number: int, recipient: 
     label = view.label(p.index)
     view.bond.require_role(ISSUER_ROLE, state.signer.address)
     if p.swept:
-        paid = view.coupons.paid(p.index)
+        paid = view.coupons.paid(p)
         state.say(f"{label} of {view.code} is already closed: {view.money(paid.returned)} "
                   f"returned; nothing sent")
         return
     with _explained(view):
-        receipt = view.coupons.return_unclaimed(state.signer, p.index, recipient)
-    paid = view.coupons.paid(p.index)
+        receipt = view.coupons.return_unclaimed(state.signer, p, recipient)
+    paid = view.coupons.paid(p)
     state.say(f"returned {view.money(paid.returned)} unclaimed of {label} of {view.code} to "
               f"{recipient}; the period is closed: it pays nothing more: transaction "
               f"{_tx(receipt)}; signer {state.signed_by}")
@@ -1137,8 +1140,8 @@ def report_shortfall(ctx: click.Context, bond_ref: str, number: int) -> None:
     p = view.period(number)
     state = view.state
     with _explained(view):
-        receipt = view.coupons.report_shortfall(state.signer, p.index)
-    status = view.payments.funding(p.index)
+        receipt = view.coupons.report_shortfall(state.signer, p)
+    status = view.payments.funding(p)
     state.say(f"reported the funding shortfall of {view.label(p.index)} of {view.code} on "
               f"chain: required {view.money(status.required)}, funded "
               f"{view.money(status.funded)}, shortfall {view.money(status.shortfall)}, due since "
@@ -1300,7 +1303,7 @@ def redeem_call(ctx: click.Context, bond_ref: str, number: int, price: str) -> N
     state = view.state
     later = view.terms.period_count - number
     with _explained(view):
-        receipt = view.redemption.call(state.signer, p.index, price.strip().rstrip("%").strip())
+        receipt = view.redemption.call(state.signer, p, price.strip().rstrip("%").strip())
     view.bond.refresh()
     after = view.bond.redemption.final_period()
     cancelled = f"periods {number + 1} to {number + later} are cancelled" if later > 1 else \
@@ -1322,8 +1325,8 @@ def redeem_status(ctx: click.Context, bond_ref: str) -> None:
     view = _open(ctx, bond_ref, redemption=True)
     bond = view.bond
     final = view.redemption.final_period()
-    status = view.redemption.funding(final.index)
-    paid = view.redemption.paid(final.index)
+    status = view.redemption.funding(final)
+    paid = view.redemption.paid(final)
     now = view.now()
     supply = bond.total_supply()
     closed = view.redemption.closed()

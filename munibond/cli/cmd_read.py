@@ -118,7 +118,7 @@ def _payment_rows(bond: Any, now: datetime, zone: tzinfo) -> list[tuple[str, str
     upcoming = [p for p in periods if p.payment_time > now or not p.funded]
     if upcoming:
         p = upcoming[0]
-        funding = bond.coupons.funding(p.index)
+        funding = bond.coupons.funding(p)
         rows.append(("next payment", f"period {p.number} ({p.kind}) paid from "
                                      f"{local_time(p.payment_time, zone)}; required "
                                      f"{funding.required:,}, funded {funding.funded:,}"))

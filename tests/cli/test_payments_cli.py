@@ -531,6 +531,9 @@ def test_holders_at_dates_and_the_reconciliation_around_the_record_time(fresh: I
     assert f"expected gross {PERIOD_1}" in reconciled and "every holder matches" in reconciled
     owed = ok(fresh.run("coupon", "status", CODE, "1", "--holder", wallet(15)))
     assert "300,000 JPY" in owed and "930" in owed and "payable" in owed
+    # net of withholding too: 930 less 15.315% (142) and 5% (46), each floored
+    row = next(line for line in owed.splitlines() if line.split()[:1] == ["1"])
+    assert row.split()[:8] == ["1", "300,000", "JPY", "930", "142", "46", "742", "0"], row
     ok(fresh.run("coupon", "pay", CODE))
     paid = ok(fresh.run("coupon", "status", CODE, "1", "--holder", wallet(11)))
     assert "1,643" in paid  # 530,000 x 0.0031: the transfers before the record count

@@ -92,7 +92,11 @@ def deploy_platform(chain: Chain) -> Platform:
 
 @pytest.fixture(scope="session")
 def chain() -> Chain:
-    return in_process_chain(accounts=len(ROLE_NAMES) + len(WALLETS))
+    chain = in_process_chain(accounts=len(ROLE_NAMES) + len(WALLETS))
+    # blocks one second apart unless a test sets the time: a slow machine or an old snapshot
+    # never moves the chain's clock past a margin a test derived from chain.now()
+    chain.freeze_clock()
+    return chain
 
 
 @pytest.fixture(scope="session")

@@ -468,6 +468,14 @@ class Platform:
 
     # -- time ----------------------------------------------------------------------------------
 
+    def pinned_now(self) -> int:
+        """Pin the next block at one second after the latest and return that time: a margin
+        added to it is measured from a block whose time is known, not from the machine's clock
+        (the chain fixture also freezes the clock, see ``Chain.freeze_clock``)."""
+        timestamp = self.chain.now() + 1
+        self.chain.set_next_timestamp(timestamp)
+        return timestamp
+
     def at(self, timestamp: int) -> None:
         """Make the next block (and calls at "pending") run at exactly ``timestamp``."""
         self.chain.set_next_timestamp(timestamp)

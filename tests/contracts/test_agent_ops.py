@@ -221,7 +221,7 @@ def test_forced_transfer_enforces_closed(p: Platform, bond: Contract) -> None:
 
 def test_forced_transfer_checks_recipient_kyc_at_block_time(p: Platform, bond: Contract) -> None:
     fund(p, bond, a1=10_000)
-    expiry = p.chain.now() + 100
+    expiry = p.pinned_now() + 100  # the next block is at pinned_now()
     p.send(p.registrar, p.registry.functions.setKycValidUntil(p["bob"].address, expiry))
     fn = bond.functions.forcedTransfer(p["a1"].address, p["bob"].address, UNIT, REASON)
     p.at(expiry)

@@ -31,6 +31,7 @@ def anvil_platform() -> Iterator[tuple[Platform, Contract]]:
     node = start_anvil(accounts=len(ROLE_NAMES) + len(WALLETS))
     try:
         chain = node.connect()
+        chain.freeze_clock()  # blocks one second apart: margins from chain.now() hold under load
         platform = deploy_platform(chain)
         yield platform, platform.make_bond()
     finally:

@@ -98,7 +98,7 @@ def test_suspend_and_kyc_change_only_their_bits(p: Platform) -> None:
 def test_kyc_boundary(p: Platform) -> None:
     reg = p.registry
     w = p["bob"].address
-    t = p.chain.now() + 100
+    t = p.pinned_now() + 100  # the next block is at pinned_now()
     p.send(p.registrar, reg.functions.setKycValidUntil(w, t))
     p.warp_to(t - 1)
     assert reg.functions.isVerified(w).call() is True

@@ -161,7 +161,7 @@ def test_recipient_not_registered(p: Platform, bond: Contract) -> None:
 
 def test_sender_kyc_expires_exactly_at_its_time(p: Platform, bond: Contract) -> None:
     fund(p, bond, a1=10_000)
-    expiry = p.chain.now() + 100
+    expiry = p.pinned_now() + 100  # the next block is at pinned_now()
     p.send(p.registrar, p.registry.functions.setKycValidUntil(p["a1"].address, expiry))
     p.allowed_at(expiry - 1, bond, p["a1"], p["bob"], 1_000)  # valid until one second after
     p.refused_at(expiry, bond, p["a1"], p["bob"], 1_000, SENDER_KYC_EXPIRED)
@@ -173,7 +173,7 @@ def test_recipient_kyc_expires_exactly_at_its_time(p: Platform, bond: Contract) 
     fund(p, bond, a1=10_000)
     p.assert_refused(bond, p["a1"], p["expired"], 1_000, RECIPIENT_KYC_EXPIRED)
     p.assert_refused(bond, None, p["expired"], 1_000, RECIPIENT_KYC_EXPIRED)
-    expiry = p.chain.now() + 100
+    expiry = p.pinned_now() + 100  # the next block is at pinned_now()
     p.send(p.registrar, p.registry.functions.setKycValidUntil(p["bob"].address, expiry))
     p.allowed_at(expiry - 1, bond, p["a1"], p["bob"], 1_000)
     p.refused_at(expiry, bond, p["a1"], p["bob"], 1_000, RECIPIENT_KYC_EXPIRED)
@@ -185,7 +185,7 @@ def test_recipient_kyc_expires_exactly_at_its_time(p: Platform, bond: Contract) 
 
 
 def test_mint_kyc_boundary(p: Platform, bond: Contract) -> None:
-    expiry = p.chain.now() + 100
+    expiry = p.pinned_now() + 100  # the next block is at pinned_now()
     p.send(p.registrar, p.registry.functions.setKycValidUntil(p["bob"].address, expiry))
     p.allowed_at(expiry - 1, bond, None, p["bob"], 1_000)
     p.refused_at(expiry, bond, None, p["bob"], 1_000, RECIPIENT_KYC_EXPIRED)

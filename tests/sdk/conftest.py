@@ -79,6 +79,7 @@ class Env:
 @pytest.fixture(scope="session")
 def env_session() -> Env:
     chain = in_process_chain(accounts=30)
+    chain.freeze_clock()  # the chain's time moves only when a test moves it
     accounts = dev_accounts(30)
     deployer, registrar, stranger = accounts[0], accounts[1], accounts[9]
     addresses = deploy_platform_contracts(chain, deployer, registrar=registrar.address,

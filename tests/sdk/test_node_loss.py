@@ -50,13 +50,13 @@ def test_a_node_that_goes_away_mid_batch_loses_nothing(tmp_path: Path) -> None:
             for i, h in enumerate(holders)])
         bond.mint_many(admin, [(h.address, Decimal(u)) for h, u in zip(holders, _holdings(),
                                                                           strict=True)])
-        first = bond.coupons.period(0)
+        first = bond.coupons.period(1)
         chain.set_next_timestamp(int(first.payment_time.timestamp()))
         chain.mine()
         token = platform.settlement
         assert token is not None
         chain.transact(admin, token.functions.mint(admin.address, 10**24))
-        bond.coupons.fund(admin, 0)
+        bond.coupons.fund(admin, 1)
 
         def stop_the_node(done: int, total: int) -> None:
             if done == 3:

@@ -159,8 +159,8 @@ def fixed_gas(env_session: Env) -> Iterator[Callable[[bool], None]]:
 def due(minted: Env) -> Env:
     """The eligible allotment minted, period 0 funded by the deployer and its payment time come."""
     env = minted
-    fund_periods(env, [0])
-    travel(env, payment_time(env, 0))
+    fund_periods(env, [1])
+    travel(env, payment_time(env, 1))
     return env
 
 
@@ -200,15 +200,15 @@ def test_ensure_payments_writes_the_term_sheets_schedule(env: Env) -> None:
     assert schedule[-1].principal_per_unit == D(1)
     assert all(p.principal_per_unit_scaled == 0 for p in schedule[:-1])
     # holders of record: 15:00 JST on the business day before the payment date
-    first = coupons.period(0)
+    first = coupons.period(1)
     assert first.record_time == datetime(2027, 6, 14, 15, tzinfo=JST)
     assert first.payment_time == datetime(2027, 6, 15, tzinfo=JST)
     last = coupons.final_period()
     assert last.number == 10
     assert last.payment_time == datetime(2031, 12, 15, tzinfo=JST)  # a Monday
     assert last.record_time == datetime(2031, 12, 12, 15, tzinfo=JST)  # the Friday before
-    with pytest.raises(InvalidArgument, match="no period 10"):
-        coupons.period(10)
+    with pytest.raises(InvalidArgument, match="numbered 1 to 10; there is no period 11"):
+        coupons.period(11)
 
 
 def test_a_second_ensure_payments_sends_nothing(env: Env) -> None:
@@ -225,14 +225,14 @@ def test_ensure_payments_rewrites_before_issue_and_refuses_after(env: Env) -> No
     token = env.addresses.settlement_token
     setup = ensure_payments(env.bond, env.deployer, other, token=token)
     assert setup.sent == ["schedule"]
-    assert env.bond.coupons.period(0).coupon_per_unit == D("0.0035")
+    assert env.bond.coupons.period(1).coupon_per_unit == D("0.0035")
     # issue, then ask for the original schedule back: refused, nothing sent
     env.bond.mint(env.deployer, env.eligible[0].wallet, env.eligible[0].amount)
     before = env.nonce(env.deployer)
     with pytest.raises(DeploymentError, match="cannot change after issue"):
         ensure_payments(env.bond, env.deployer, env.term_sheet, token=token)
     assert env.nonce(env.deployer) == before
-    assert env.bond.coupons.period(0).coupon_per_unit == D("0.0035")
+    assert env.bond.coupons.period(1).coupon_per_unit == D("0.0035")
     # the schedule on chain still matches the variant: nothing to do
     assert ensure_payments(env.bond, env.deployer, other, token=token).sent == []
     assert env.nonce(env.deployer) == before
@@ -262,31 +262,31 @@ def test_funding_requires_the_floored_coupon_of_the_supply(minted: Env) -> None:
     assert supply == supply_units(env) == 18_661_234
     coupon = supply * 31 // 10_000  # 57,849.8254 -> 57,849 JPY
     assert coupon == 57_849
-    status = env.bond.coupons.funding(0)
+    status = env.bond.coupons.funding(1)
     assert status.required == D(coupon) and status.required_units == coupon * JPY
     assert status.funded == 0 and status.funded_units == 0
     assert status.shortfall == D(coupon) and status.shortfall_units == coupon * JPY
     assert not status.payable
     final = env.bond.redemption.funding_status()
-    assert final.period == 9
+    assert (final.period, final.period_index) == (10, 9)
     assert final.required_units == (coupon + supply) * JPY  # last coupon + the face at par
 
 
 def test_fund_with_the_exact_amount(minted: Env) -> None:
     env = minted
-    required = env.bond.coupons.funding(0).required_units
+    required = env.bond.coupons.funding(1).required_units
     mint_money(env, env.deployer.address, required + 5 * JPY)
-    receipts = env.bond.coupons.fund(env.deployer, 0, env.bond.coupons.money(required),
+    receipts = env.bond.coupons.fund(env.deployer, 1, env.bond.coupons.money(required),
                                      token=env.addresses.settlement_token.lower())
     assert len(receipts) == 2  # approve, fund
     assert money_of(env, env.bond.address) == required
     assert money_of(env, env.deployer.address) == 5 * JPY
-    status = env.bond.coupons.funding(0)
+    status = env.bond.coupons.funding(1)
     assert (status.funded_units, status.shortfall_units, status.payable) == (required, 0, False)
-    assert env.bond.coupons.period(0).funded
+    assert env.bond.coupons.period(1).funded
     before = env.nonce(env.deployer)
     with pytest.raises(ContractRevert) as caught:
-        env.bond.coupons.fund(env.deployer, 0)
+        env.bond.coupons.fund(env.deployer, 1)
     assert caught.value.error == "AlreadyFunded"
     assert env.nonce(env.deployer) == before
 
@@ -294,7 +294,7 @@ def test_fund_with_the_exact_amount(minted: Env) -> None:
 def test_fund_refusals_send_nothing(minted: Env) -> None:
     env = minted
     coupons = env.bond.coupons
-    needed = coupons.funding(0).shortfall_units
+    needed = coupons.funding(1).shortfall_units
     mint_money(env, env.deployer.address, needed - JPY)  # 1 JPY short
     watched = (env.deployer, env.stranger)
 
@@ -306,23 +306,23 @@ def test_fund_refusals_send_nothing(minted: Env) -> None:
 
     before = state()
     with pytest.raises(AmountError, match="needs"):
-        coupons.fund(env.deployer, 0)
+        coupons.fund(env.deployer, 1)
     with pytest.raises(ContractRevert) as wrong:
-        coupons.fund(env.deployer, 0, coupons.money(needed) + 1)
+        coupons.fund(env.deployer, 1, coupons.money(needed) + 1)
     assert wrong.value.error == "WrongFundingAmount"
     assert wrong.value.error_args["expected"] == needed
     assert wrong.value.error_args["given"] == needed + JPY
     assert str(needed) in str(wrong.value)
     with pytest.raises(InvalidArgument, match="settlement token"):
-        coupons.fund(env.deployer, 0, token=env.addresses.registry)
+        coupons.fund(env.deployer, 1, token=env.addresses.registry)
     with pytest.raises(MissingRole) as role:
-        coupons.fund(env.stranger, 0)
+        coupons.fund(env.stranger, 1)
     assert role.value.account == env.stranger.address
     assert state() == before
     # one more JPY and the same call goes through
     mint_money(env, env.deployer.address, JPY)
-    coupons.fund(env.deployer, 0)
-    assert coupons.funding(0).funded_units == needed
+    coupons.fund(env.deployer, 1)
+    assert coupons.funding(1).funded_units == needed
 
 
 # --- claims --------------------------------------------------------------------------------------
@@ -331,17 +331,17 @@ def test_claims_refused_before_payment_and_funding(minted: Env) -> None:
     env = minted
     yamada = holder(env, 1001)
     nonce = env.nonce(yamada)
-    travel(env, record_time(env, 0) + 1)  # recorded, not yet payable
+    travel(env, record_time(env, 1) + 1)  # recorded, not yet payable
     with pytest.raises(ContractRevert) as early:
         env.bond.coupons.claim(yamada)
     assert early.value.error == "NotYetPayable"
-    assert early.value.error_args == {"period": 0, "paymentTime": payment_time(env, 0)}
-    travel(env, payment_time(env, 0))
+    assert early.value.error_args == {"period": 0, "paymentTime": payment_time(env, 1)}
+    travel(env, payment_time(env, 1))
     with pytest.raises(ContractRevert) as unfunded:
         env.bond.coupons.claim(yamada)
     assert unfunded.value.error == "PeriodNotFunded"
     assert unfunded.value.error_args == {"period": 0}
-    fund_periods(env, [0])
+    fund_periods(env, [1])
     # the second wallet of investor 1005 held nothing at the record time
     empty = holder(env, 1005, 1)
     with pytest.raises(ContractRevert) as nothing:
@@ -353,7 +353,7 @@ def test_claims_refused_before_payment_and_funding(minted: Env) -> None:
     # funded and due: the claim pays 3,100 JPY less 20.315% (474 + 155)
     report = env.bond.coupons.claim(yamada)
     assert [(line.period, line.gross, line.national_tax, line.local_tax, line.net)
-            for line in report.lines] == [(0, 3_100, 474, 155, 2_471)]
+            for line in report.lines] == [(1, 3_100, 474, 155, 2_471)]
     assert money_of(env, yamada.address) == 2_471 * JPY
     with pytest.raises(ContractRevert, match="NothingOwed"):
         env.bond.coupons.claim(yamada)
@@ -383,7 +383,7 @@ def test_pay_reports_every_holder_and_is_idempotent(
     assert [line.holder for line in report.lines] == list(holdings)
     for line in report.lines:
         gross, national, local, net = expected_line(env, line.holder, holdings[line.holder])
-        assert (line.period, line.status, line.reason) == (0, "paid", "")
+        assert (line.period, line.status, line.reason) == (1, "paid", "")
         assert (line.gross, line.national_tax, line.local_tax, line.net, line.principal) == (
             gross, national, local, net, 0)
         assert line.tax == national + local
@@ -393,12 +393,12 @@ def test_pay_reports_every_holder_and_is_idempotent(
     corporate = next(line for line in report.lines if line.holder == env.wallet(1004))
     assert (corporate.gross, corporate.national_tax, corporate.local_tax) == (31_000, 4_747, 0)
     total_gross = sum(gross_jpy(u) for u in holdings.values())
-    assert report.total("gross") == total_gross == env.bond.coupons.funding(0).required
-    paid = env.bond.coupons.paid(0)
+    assert report.total("gross") == total_gross == env.bond.coupons.funding(1).required
+    paid = env.bond.coupons.paid(1)
     assert paid.coupon_gross == total_gross and paid.principal == 0
     assert paid.withheld == report.total("tax") and paid.net == report.total("net")
     assert money_of(env, env.bond.address) == paid.withheld * JPY  # the tax stays in the bond
-    status = env.bond.coupons.status(0)  # terms, funding and payments of the period at once
+    status = env.bond.coupons.status(1)  # terms, funding and payments of the period at once
     assert (status.period.index, status.paid, status.funding.payable) == (0, paid, True)
     assert status.funding.funded == status.funding.required == total_gross
     assert [env.bond.coupons.holder_status(w) for w in holdings] == [[]] * len(holdings)
@@ -434,12 +434,12 @@ def test_a_payee_the_settlement_token_blocks_is_paid_later(due: Env) -> None:
     assert len(report.holders_paid) == 10
     [failed] = report.failed
     assert failed.holder == blocked and failed.status == "failed"
-    assert failed.period == 0  # the period it still waits for
+    assert failed.period == 1  # the period it still waits for
     assert (failed.gross, failed.net) == (0, 0)
     assert "SettlementTransferFailed" in failed.reason and blocked in failed.reason
     assert money_of(env, blocked) == 0
     [owed] = env.bond.coupons.entitlements(blocked)
-    assert (owed.period, owed.units, owed.gross, owed.status) == (0, 500_000, 1_550, "payable")
+    assert (owed.period, owed.units, owed.gross, owed.status) == (1, 500_000, 1_550, "payable")
     csv_row = [r for r in csv.DictReader(io.StringIO(report.to_csv())) if r["holder"] == blocked]
     assert csv_row[0]["status"] == "failed" and "SettlementTransferFailed" in csv_row[0]["reason"]
     assert csv_row[0]["period"] == "1"
@@ -459,7 +459,7 @@ def test_a_frozen_wallet_waits_until_unfrozen(due: Env) -> None:
     report = env.bond.coupons.pay(env.deployer)
     [failed] = report.failed
     assert failed.holder == frozen.address and "PaymentWaitsForUnfreeze" in failed.reason
-    assert failed.period == 0
+    assert failed.period == 1
     nonce = env.nonce(frozen)
     with pytest.raises(ContractRevert) as caught:
         env.bond.coupons.claim(frozen)
@@ -507,8 +507,8 @@ def test_a_node_lost_mid_payment_loses_nothing(due: Env, monkeypatch: pytest.Mon
 
 def test_the_register_at_the_record_time_is_what_gets_paid(minted: Env) -> None:
     env = minted
-    record = record_time(env, 0)
-    record_dt = env.bond.coupons.period(0).record_time
+    record = record_time(env, 1)
+    record_dt = env.bond.coupons.period(1).record_time
     yamada, suzuki = holder(env, 1001), holder(env, 1002)
     takahashi2, yoshida = env.wallet(1005, 1), env.wallet(1014)
     # a second before the record: the coupon moves with the units
@@ -532,11 +532,11 @@ def test_the_register_at_the_record_time_is_what_gets_paid(minted: Env) -> None:
     assert register == expected
     assert yoshida not in register
 
-    fund_periods(env, [0])
-    travel(env, payment_time(env, 0))
+    fund_periods(env, [1])
+    travel(env, payment_time(env, 1))
     # the funding is the coupon of the whole supply, floored once; each holding's coupon is
     # floored on its own, so the holders get 1 JPY less in all (dust, returned after the window)
-    required = env.bond.coupons.funding(0).required
+    required = env.bond.coupons.funding(1).required
     assert required == gross_jpy(sum(register.values())) == 57_846
     assert sum(gross_jpy(u) for u in register.values()) == 57_845  # 1 JPY of dust
     report = env.bond.coupons.pay(env.deployer)
@@ -556,29 +556,29 @@ def test_entitlements_follow_the_record_not_later_transfers(minted: Env) -> None
     coupons = env.bond.coupons
     seller, buyer = holder(env, 1001), env.wallet(1005, 1)
     assert coupons.entitlements(seller.address) == []
-    travel(env, record_time(env, 0) + 60)
+    travel(env, record_time(env, 1) + 60)
     [owed] = coupons.entitlements(seller.address)
     assert (owed.holder, owed.period, owed.units, owed.gross, owed.principal, owed.status) == (
-        seller.address, 0, 1_000_000, 3_100, 0, "not yet payable")
+        seller.address, 1, 1_000_000, 3_100, 0, "not yet payable")
     env.bond.transfer(seller, buyer, 400_000)  # after the record
     [kept] = coupons.entitlements(seller.address)
     assert (kept.units, kept.gross) == (1_000_000, 3_100)
     assert coupons.entitlements(buyer) == []
-    travel(env, payment_time(env, 0))
+    travel(env, payment_time(env, 1))
     assert [e.status for e in coupons.entitlements(seller.address)] == ["not funded"]
     assert not coupons.owed_now(seller.address)
-    fund_periods(env, [0])
+    fund_periods(env, [1])
     assert [e.status for e in coupons.entitlements(seller.address)] == ["payable"]
     assert coupons.owed_now(seller.address) and not coupons.owed_now(buyer)
     report = coupons.pay(env.deployer)
     line = next(line for line in report.paid if line.holder == seller.address)
     assert (line.gross, line.net) == (3_100, 2_471)
     assert buyer not in report.holders_paid
-    # period 1 is recorded on today's holdings: 600,000 and 400,000
-    travel(env, record_time(env, 1) + 1)
-    assert [(e.period, e.units) for e in coupons.entitlements(seller.address)] == [(1, 600_000)]
+    # period 2 is recorded on today's holdings: 600,000 and 400,000
+    travel(env, record_time(env, 2) + 1)
+    assert [(e.period, e.units) for e in coupons.entitlements(seller.address)] == [(2, 600_000)]
     assert [(e.period, e.units, e.gross) for e in coupons.entitlements(buyer)] == [
-        (1, 400_000, 1_240)]
+        (2, 400_000, 1_240)]
 
 
 # --- redemption ---------------------------------------------------------------------------------
@@ -603,7 +603,7 @@ def test_redemption_at_maturity_closes_the_bond(
         minted: Env, fixed_gas: Callable[[bool], None]) -> None:
     env = minted
     redemption = env.bond.redemption
-    fund_periods(env, range(10))
+    fund_periods(env, range(1, 11))
     final = redemption.final_period()
     travel(env, int(final.payment_time.timestamp()))
     fixed_gas(False)  # the gas as a real node estimates it
@@ -612,7 +612,7 @@ def test_redemption_at_maturity_closes_the_bond(
     yamada = holder(env, 1001)
     report = redemption.claim(yamada)
     assert report.holders_asked == 1 and len(report.tx_hashes) == 1
-    assert [line.period for line in report.lines] == list(range(10))
+    assert [line.period for line in report.lines] == list(range(1, 11))
     last = report.lines[-1]
     assert (last.gross, last.national_tax, last.local_tax, last.principal) == (
         3_100, 474, 155, 1_000_000)
@@ -636,14 +636,14 @@ def test_redemption_at_maturity_closes_the_bond(
     rest = redemption.pay(env.deployer)
     assert rest.holders_paid == set(holdings) - {yamada.address, suzuki}
     principals = {line.holder: line.principal for line in alone.paid + rest.paid
-                  if line.period == 9}
+                  if line.period == 10}
     assert principals == {w: u for w, u in holdings.items() if w != yamada.address}
     for wallet, units in holdings.items():
         net = expected_line(env, wallet, units)[3]
         assert money_of(env, wallet) == (10 * net + units) * JPY
     assert supply_units(env) == 0
     assert redemption.closed()
-    paid = redemption.paid(9)
+    paid = redemption.paid(10)
     assert paid.principal == sum(holdings.values())
     # the bond is closed: transfers and mints are refused with code 2
     assert env.bond.check_transfer(yamada.address, env.wallet(1002), 1).code == 2
@@ -658,20 +658,20 @@ def test_an_issuer_call_shortens_the_schedule(minted: Env) -> None:
     env = minted
     redemption = env.bond.redemption
     # too late for period 0: its payment is less than the 30 days' notice away
-    travel(env, payment_time(env, 0) - 30 * DAY + 1)
+    travel(env, payment_time(env, 1) - 30 * DAY + 1)
     nonce = env.nonce(env.deployer)
     with pytest.raises(ContractRevert) as late:
-        redemption.call(env.deployer, 0, "100")
+        redemption.call(env.deployer, 1, "100")
     assert late.value.error == "CallNoticeTooShort"
-    assert late.value.error_args["announceBy"] == payment_time(env, 0) - 30 * DAY
+    assert late.value.error_args["announceBy"] == payment_time(env, 1) - 30 * DAY
     with pytest.raises(MissingRole):
-        redemption.call(env.stranger, 2, "101")
+        redemption.call(env.stranger, 3, "101")
     with pytest.raises(AmountError):
-        redemption.call(env.deployer, 2, "0")
+        redemption.call(env.deployer, 3, "0")
     assert env.nonce(env.deployer) == nonce
 
-    called_at = payment_time(env, 2)
-    redemption.call(env.deployer, 2, "101")
+    called_at = payment_time(env, 3)
+    redemption.call(env.deployer, 3, "101")
     schedule = env.bond.coupons.schedule()
     assert len(schedule) == 3
     assert [p.kind for p in schedule] == ["coupon", "coupon", "redemption"]
@@ -680,14 +680,14 @@ def test_an_issuer_call_shortens_the_schedule(minted: Env) -> None:
     env.bond.refresh()
     assert env.bond.terms().maturity_date.timestamp() <= called_at
 
-    fund_periods(env, range(3))
+    fund_periods(env, range(1, 4))
     holdings = eligible_units(env)
     assert redemption.funding_status().required_units == (
         sum(gross_jpy(u) for u in holdings.values())
         + sum(holdings.values()) * 101 // 100) * JPY
     travel(env, called_at)
     report = redemption.pay(env.deployer)
-    principals = {line.holder: line.principal for line in report.paid if line.period == 2}
+    principals = {line.holder: line.principal for line in report.paid if line.period == 3}
     assert principals == {w: u * 101 // 100 for w, u in holdings.items()}
     assert principals[env.wallet(1001)] == 1_010_000
     assert supply_units(env) == 0 and redemption.closed()
@@ -719,19 +719,19 @@ def test_tax_rates_are_fixed_once_a_period_is_payable(due: Env) -> None:
                                                                            errors=DISCARD)
     assert [e["args"]["period"] for e in fixed] == [0]
     assert coupons.tax_rates(1) == TaxRates(1, D(10), D(2))
-    assert coupons.tax_rates(1, period=0) == TaxRates(1, D("15.315"), D(5))
+    assert coupons.tax_rates(1, period=1) == TaxRates(1, D("15.315"), D(5))
     assert tuple(env.bond.contract.functions.periodTaxRates(0, 1).call()) == (15_315, 5_000)
-    assert coupons.tax_rates(1, period=1) == TaxRates(1, D(10), D(2))
-    assert coupons.tax_rates(2, period=0) == TaxRates(2, D("15.315"), D(0))
+    assert coupons.tax_rates(1, period=2) == TaxRates(1, D(10), D(2))
+    assert coupons.tax_rates(2, period=1) == TaxRates(2, D("15.315"), D(0))
 
     report = coupons.pay(env.deployer)
     line = next(line for line in report.paid if line.holder == env.wallet(1001))
     assert (line.national_tax, line.local_tax) == (474, 155)  # the old rates
-    fund_periods(env, [1])
-    travel(env, payment_time(env, 1))
+    fund_periods(env, [2])
+    travel(env, payment_time(env, 2))
     line = next(line for line in coupons.pay(env.deployer).paid
                 if line.holder == env.wallet(1001))
-    assert (line.period, line.national_tax, line.local_tax, line.net) == (1, 310, 62, 2_728)
+    assert (line.period, line.national_tax, line.local_tax, line.net) == (2, 310, 62, 2_728)
 
 
 def test_remit_tax_to_the_tax_account(due: Env) -> None:
@@ -740,20 +740,20 @@ def test_remit_tax_to_the_tax_account(due: Env) -> None:
     report = coupons.pay(env.deployer)
     withheld = report.total("tax")
     with pytest.raises(ContractRevert, match="NoTaxAccount"):
-        coupons.remit_tax(env.deployer, 0)
+        coupons.remit_tax(env.deployer, 1)
     with pytest.raises(MissingRole):
         coupons.set_tax_account(env.stranger, env.stranger.address)
     account = env.wallet(1014)  # any address will do
     coupons.set_tax_account(env.deployer, account)
     assert coupons.tax_account() == account
     with pytest.raises(MissingRole):
-        coupons.remit_tax(env.stranger, 0)
-    coupons.remit_tax(env.deployer, 0)
+        coupons.remit_tax(env.stranger, 1)
+    coupons.remit_tax(env.deployer, 1)
     assert money_of(env, account) == withheld * JPY
-    assert coupons.paid(0).tax_remitted == withheld
+    assert coupons.paid(1).tax_remitted == withheld
     assert money_of(env, env.bond.address) == 0
     with pytest.raises(ContractRevert) as again:
-        coupons.remit_tax(env.deployer, 0)
+        coupons.remit_tax(env.deployer, 1)
     assert again.value.error == "NothingToRemit"
 
 
@@ -763,26 +763,26 @@ def test_return_unclaimed_after_the_claim_window(due: Env) -> None:
     claimers = [env.wallet(1001), env.wallet(1004)]
     report = coupons.pay(env.deployer, claimers)
     assert report.holders_paid == set(claimers)
-    funded = coupons.funding(0).funded_units
+    funded = coupons.funding(1).funded_units
     window = coupons.terms().claim_window
     issuer_before = money_of(env, env.deployer.address)
     with pytest.raises(ContractRevert) as open_:
-        coupons.return_unclaimed(env.deployer, 0, env.deployer.address)
+        coupons.return_unclaimed(env.deployer, 1, env.deployer.address)
     assert open_.value.error == "ClaimWindowOpen"
     with pytest.raises(MissingRole):
-        coupons.return_unclaimed(env.stranger, 0, env.stranger.address)
+        coupons.return_unclaimed(env.stranger, 1, env.stranger.address)
 
-    travel(env, payment_time(env, 0) + window)  # ten years on
-    coupons.return_unclaimed(env.deployer, 0, env.deployer.address)
+    travel(env, payment_time(env, 1) + window)  # ten years on
+    coupons.return_unclaimed(env.deployer, 1, env.deployer.address)
     unclaimed = funded - report.total("gross") * JPY  # the withheld tax stays for remittance
     assert money_of(env, env.deployer.address) - issuer_before == unclaimed
-    assert coupons.paid(0).returned * JPY == unclaimed
+    assert coupons.paid(1).returned * JPY == unclaimed
     assert money_of(env, env.bond.address) == report.total("tax") * JPY
-    assert coupons.period(0).swept
+    assert coupons.period(1).swept
     lapsed = coupons.entitlements(env.wallet(1002))[0]
-    assert (lapsed.period, lapsed.status) == (0, "lapsed")
+    assert (lapsed.period, lapsed.status) == (1, "lapsed")
     with pytest.raises(ContractRevert):
-        coupons.return_unclaimed(env.deployer, 0, env.deployer.address)
+        coupons.return_unclaimed(env.deployer, 1, env.deployer.address)
 
 
 
@@ -791,10 +791,10 @@ def test_a_push_reports_a_due_unfunded_period_once(minted: Env) -> None:
     FundingShortfall event on chain (once) and says so in its report; nobody is paid."""
     env = minted
     coupons = env.bond.coupons
-    travel(env, payment_time(env, 0) + 60)
+    travel(env, payment_time(env, 1) + 60)
     report = coupons.pay(env.deployer)
     assert report.paid == [] and report.tx_hashes == []
-    assert [s.period for s in report.shortfalls] == [0]
+    assert [s.period for s in report.shortfalls] == [1]
     need = gross_jpy(supply_units(env)) * JPY
     assert report.shortfalls[0].shortfall_units == need
     event = env.bond.contract.events.FundingShortfall()
@@ -803,8 +803,8 @@ def test_a_push_reports_a_due_unfunded_period_once(minted: Env) -> None:
             for log in logs] == [(0, need, 0)]
     nonce = env.nonce(env.deployer)
     again = coupons.pay(env.deployer)  # still short: reported, but the event is not repeated
-    assert [s.period for s in again.shortfalls] == [0]
+    assert [s.period for s in again.shortfalls] == [1]
     assert env.nonce(env.deployer) == nonce
-    fund_periods(env, [0])
+    fund_periods(env, [1])
     paid = coupons.pay(env.deployer)
     assert paid.shortfalls == [] and len(paid.holders_paid) == len(eligible_units(env))
