@@ -57,6 +57,7 @@ from munibond.contracts import (
 from munibond.errors import contract_error
 from munibond.exceptions import (
     AmountError,
+    ConfigError,
     ChainError,
     InvalidArgument,
     MissingRole,
@@ -263,7 +264,8 @@ class Entitlement:
     they pay: the coupon before and after withholding, as the contract will compute it.
 
     ``period`` is the period's number (1-based). ``tax_category`` is the holder's in the
-    registry now (a wallet no longer registered counts as category 0) and ``national_tax`` /
+    registry now (-1 for a wallet no longer registered, withheld at the highest rates) and
+    ``national_tax`` /
     ``local_tax`` are at the rates the period pays that category at (fixed once the period is
     payable; until then the current rates, which the admin may still change)."""
 
@@ -577,7 +579,8 @@ class _Payments:
             return []
         at = at or self._moment()
         record = self.bond.registry.investor(who)
-        category = record.tax_category if record is not None else 0
+        # a wallet no longer registered: the contract withholds at the bond's highest rates
+        category = record.tax_category if record is not None else -1
         out: list[Entitlement] = []
         for index, held in zip(periods, units, strict=True):
             p = at.schedule[int(index)]
@@ -604,6 +607,24 @@ class _Payments:
         found = self.entitlements(holder, at=at)
         return bool(found) and found[0].status in ("payable", "lapsed")
 
+    def _period_rates(self, period: PaymentPeriod, category: int) -> tuple[int, int]:
+        """The rates (0.001%) the contract withholds a holder of ``category`` at for ``period``:
+        the category's, or the highest the period has when the category has none or the holder
+        is not registered (-1), as ``CouponPayments._ratesFor``."""
+        if 0 <= category <= MAX_TAX_CATEGORY:
+            national, local, is_set = self._call("periodTaxRates", period.index, category)
+            if is_set:
+                return int(national), int(local)
+        best: tuple[int, int] | None = None
+        for other in range(MAX_TAX_CATEGORY + 1):
+            national, local, is_set = self._call("periodTaxRates", period.index, other)
+            if is_set and (best is None or int(national) + int(local) > sum(best)):
+                best = (int(national), int(local))
+        if best is None:
+            raise ConfigError(f"bond {self.bond.code} has no withholding rates for any tax "
+                              f"category: its coupons are not paid until the admin sets them")
+        return best
+
     def _withholding(self, period: PaymentPeriod, units: int, category: int,
                      terms: PaymentTerms) -> tuple[Decimal, Decimal]:
         """The national and local tax on the coupon of ``units`` held at the period's record
@@ -614,7 +635,7 @@ class _Payments:
         coupon = units * period.coupon_per_unit_scaled // divisor  # rounding units
         if coupon == 0:
             return self.money(0), self.money(0)
-        national, local = self._call("periodTaxRates", period.index, category)
+        national, local = self._period_rates(period, category)
         scale = int(Decimal(100) / RATE_UNIT)  # 100% = 100,000
         return (self.money(coupon * int(national) // scale * unit),
                 self.money(coupon * int(local) // scale * unit))
