@@ -57,8 +57,8 @@ from munibond.contracts import (
 from munibond.errors import contract_error
 from munibond.exceptions import (
     AmountError,
-    ConfigError,
     ChainError,
+    ConfigError,
     InvalidArgument,
     MissingRole,
     NodeUnreachable,
