@@ -893,3 +893,26 @@ def test_onchain_invariants(drawn: tuple[dict[str, Any], dict[str, Any]],
             holder_principal(units, paid, 0, out_decimals=18))
         assert period.interest_per_unit_scaled == truncate(
             Fraction(schedule.rate) * period.day_count_fraction * period.outstanding, 13)
+
+
+def test_issue_too_large_for_the_rounding_unit_is_refused_when_loaded() -> None:
+    """Issue 7 A.1: the contract keeps each period's paid totals in 64-bit lanes of rounding
+    units; a term sheet whose totals over the whole issue would pass them is refused when it is
+    loaded (not when the last holders try to redeem), naming the largest issue size that fits."""
+    error = schedule_error({"rounding_unit": "0.0000000000001"}, denomination="1000000",
+                           issue_size="3000000")
+    assert error.field == "bond.issue_size"
+    # 2^64 - 1 units of 1e-13 JPY = 1,844,674.4073709551615 JPY: 1 bond of 1,000,000 fits
+    assert "at most 1,000,000 JPY" in error.detail, error.detail
+    assert "coarser bond.coupon.rounding_unit" in error.detail
+    # at the example's rounding unit (1 JPY) the same issue is far within the lanes
+    assert len(schedule_of(denomination="1000000", issue_size="3000000")) == 10
+
+
+def test_on_chain_schedule_bounds_funding_by_the_settlement_token() -> None:
+    """With an 18-decimal settlement token the funding lane (2^128 base units) bounds it too."""
+    plan = schedule_of()
+    onchain = onchain_schedule(plan, settlement_decimals=18, issue_units=500_000_000)
+    assert onchain.call_terms == (onchain.call_notice, 0, 1_000_000, 1_000_000)
+    with pytest.raises(TermSheetError, match="issue size can be at most"):
+        onchain_schedule(plan, settlement_decimals=77, issue_units=500_000_000)

@@ -81,8 +81,8 @@ contract BondServicing is BondTerms, AgentOperations, BondDocuments {
         if (roles.issuer == address(0)) revert InvalidRoleHolder(ROLE_ISSUER);
         if (roles.transferAgent == address(0)) revert InvalidRoleHolder(ROLE_TRANSFER_AGENT);
         if (roles.pauser == address(0)) revert InvalidRoleHolder(ROLE_PAUSER);
+        // the admin role has this one holder and moves only by a delayed hand-over ({TwoStepAdmin})
         _grantRole(DEFAULT_ADMIN_ROLE, roles.admin);
-        _initAdmin(roles.admin); // the admin role moves only by a delayed hand-over ({TwoStepAdmin})
         _grantRole(ROLE_ISSUER, roles.issuer);
         _grantRole(ROLE_TRANSFER_AGENT, roles.transferAgent);
         _grantRole(ROLE_PAUSER, roles.pauser);

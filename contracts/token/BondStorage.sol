@@ -130,18 +130,17 @@ abstract contract BondStorage {
     mapping(address wallet => uint256 mask) internal _arrearsMask;
 
     // ------------------------------------------------------------------ admin hand-over
-    /// @dev The single holder of DEFAULT_ADMIN_ROLE and its two-step, delayed hand-over (see
-    /// {TwoStepAdmin}): kept here because both halves of a bond write it (the servicing half at
-    /// initialisation, the token half on a hand-over), and the platform contract uses the same
-    /// place on its own storage.
-    /// @param admin the current admin
-    /// @param delay seconds between the start of a hand-over and its earliest acceptance
-    /// @param pending the admin-to-be of a hand-over in progress (zero: none)
+    /// @dev A two-step, delayed hand-over of DEFAULT_ADMIN_ROLE in progress (see {TwoStepAdmin}).
+    /// Nothing is written at a bond's creation (the admin role has one holder, granted then);
+    /// the platform contract uses the same place on its own storage.
+    /// @param from the admin who started the hand-over
+    /// @param delay the hand-over delay in seconds (0: {DEFAULT_ADMIN_DELAY})
+    /// @param pending the admin-to-be (zero: no hand-over in progress)
     /// @param acceptAfter when the pending admin may accept
     /// @param newDelay a scheduled change of the delay
     /// @param newDelayAt when the scheduled delay takes effect (zero: none scheduled)
     struct AdminHandover {
-        address admin;
+        address from;
         uint32 delay;
         address pending;
         uint40 acceptAfter;
@@ -177,12 +176,6 @@ abstract contract BondStorage {
 
     function _holders(uint256 state) internal pure returns (uint256) {
         return uint32(state >> HOLDERS_SHIFT);
-    }
-
-    /// @dev records `admin` as the single holder of DEFAULT_ADMIN_ROLE, with the default delay
-    function _initAdmin(address admin) internal {
-        _adminHandover.admin = admin;
-        _adminHandover.delay = DEFAULT_ADMIN_DELAY;
     }
 
     function _maturity(uint256 state) internal pure returns (uint256) {

@@ -44,7 +44,6 @@ contract BondToken is InvestorRegistry, TwoStepAdmin, BondERC20, CouponPayments,
         _self = address(this);
         servicing = servicing_;
         _initRegistry(admin, registrar);
-        _initAdmin(admin);
         _disableInitializers();
     }
 

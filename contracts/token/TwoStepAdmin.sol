@@ -12,10 +12,11 @@ import {BondStorage} from "./BondStorage.sol";
 /// directly, so a mistyped address or a stolen key cannot take a bond or the platform at once,
 /// and a bond never ends up without an admin.
 /// @dev Used by {BondToken}, whose AccessControl functions answer for the platform's registry (on
-/// the platform contract's storage) and for every bond (on the clone's). The state lives in
-/// {BondStorage-_adminHandover}, written at initialisation by {InvestorRegistry} or
-/// {BondServicing}. OpenZeppelin's own contract does not fit here: the platform contract is near
-/// the EIP-170 size limit and the two halves of a bond share this state.
+/// the platform contract's storage) and for every bond (on the clone's). The single admin is the
+/// one granted at creation; the state of a hand-over lives in {BondStorage-_adminHandover} and
+/// nothing is written until one starts (a bond's creation stays as cheap as before).
+/// OpenZeppelin's own contract does not fit here: it stores the admin at creation (a slot more
+/// per bond), and the platform contract is near the EIP-170 size limit.
 abstract contract TwoStepAdmin is BondStorage, AccessControlUpgradeable {
     /// @notice Emitted when the admin starts a hand-over.
     /// @param admin the current admin
@@ -49,12 +50,8 @@ abstract contract TwoStepAdmin is BondStorage, AccessControlUpgradeable {
     error AdminHandoverNotAcceptable(address caller, address pending, uint256 acceptAfter);
     /// @notice There is no hand-over to cancel.
     error NoAdminHandover();
-
-    /// @notice The admin (the single holder of DEFAULT_ADMIN_ROLE).
-    /// @return the admin
-    function defaultAdmin() external view returns (address) {
-        return _adminHandover.admin;
-    }
+    /// @notice A hand-over delay must be at least one second.
+    error InvalidAdminDelay();
 
     /// @notice The hand-over in progress.
     /// @return newAdmin the admin-to-be (zero: none)
@@ -68,7 +65,8 @@ abstract contract TwoStepAdmin is BondStorage, AccessControlUpgradeable {
     function defaultAdminDelay() public view returns (uint256) {
         AdminHandover storage h = _adminHandover;
         uint256 effectiveAt = h.newDelayAt;
-        return effectiveAt != 0 && block.timestamp >= effectiveAt ? h.newDelay : h.delay;
+        uint256 delay = effectiveAt != 0 && block.timestamp >= effectiveAt ? h.newDelay : h.delay;
+        return delay == 0 ? DEFAULT_ADMIN_DELAY : delay;
     }
 
     /// @notice A scheduled change of the delay.
@@ -80,18 +78,20 @@ abstract contract TwoStepAdmin is BondStorage, AccessControlUpgradeable {
         return (h.newDelay, h.newDelayAt);
     }
 
-    /// @notice Starts handing the admin role to `newAdmin` (admin); it may accept after the delay.
-    /// Replaces a hand-over in progress.
+    /// @notice Starts handing the admin role to `newAdmin` (the admin); it may accept after the
+    /// delay. Replaces a hand-over in progress.
     /// @param newAdmin the admin-to-be
     function beginDefaultAdminTransfer(address newAdmin) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newAdmin == address(0) || newAdmin == msg.sender) revert InvalidNewAdmin(newAdmin);
         uint256 acceptAfter = block.timestamp + defaultAdminDelay();
-        _adminHandover.pending = newAdmin;
-        _adminHandover.acceptAfter = uint40(acceptAfter);
+        AdminHandover storage h = _adminHandover;
+        h.from = msg.sender;
+        h.pending = newAdmin;
+        h.acceptAfter = uint40(acceptAfter);
         emit DefaultAdminTransferScheduled(msg.sender, newAdmin, acceptAfter);
     }
 
-    /// @notice Cancels the hand-over in progress (admin).
+    /// @notice Cancels the hand-over in progress (the admin).
     function cancelDefaultAdminTransfer() external onlyRole(DEFAULT_ADMIN_ROLE) {
         address pending = _adminHandover.pending;
         if (pending == address(0)) revert NoAdminHandover();
@@ -101,7 +101,7 @@ abstract contract TwoStepAdmin is BondStorage, AccessControlUpgradeable {
     }
 
     /// @notice Completes the hand-over (the pending admin, once the delay has passed): the role
-    /// leaves the previous admin and goes to the caller.
+    /// leaves the admin who started it and goes to the caller.
     function acceptDefaultAdminTransfer() external {
         AdminHandover storage h = _adminHandover;
         address pending = h.pending;
@@ -109,19 +109,20 @@ abstract contract TwoStepAdmin is BondStorage, AccessControlUpgradeable {
         if (msg.sender != pending || block.timestamp < acceptAfter) {
             revert AdminHandoverNotAcceptable(msg.sender, pending, acceptAfter);
         }
-        address previous = h.admin;
+        address previous = h.from;
         delete h.pending;
         delete h.acceptAfter;
-        h.admin = pending;
+        delete h.from;
         _revokeRole(DEFAULT_ADMIN_ROLE, previous);
         _grantRole(DEFAULT_ADMIN_ROLE, pending);
         emit DefaultAdminTransferred(previous, pending);
     }
 
-    /// @notice Schedules a new hand-over delay (admin): it takes effect once the delay in force
-    /// now has passed, so that the delay cannot be cut short by the key it protects against.
-    /// @param newDelay the delay in seconds
+    /// @notice Schedules a new hand-over delay (the admin): it takes effect once the delay in
+    /// force now has passed, so that the delay cannot be cut short by the key it protects against.
+    /// @param newDelay the delay in seconds (at least one)
     function changeDefaultAdminDelay(uint32 newDelay) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newDelay == 0) revert InvalidAdminDelay();
         AdminHandover storage h = _adminHandover;
         uint256 current = defaultAdminDelay();
         uint256 effectiveAt = block.timestamp + current;
