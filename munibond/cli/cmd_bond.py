@@ -96,7 +96,7 @@ def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_r
     out (--strict: nothing is minted, exit code 3). The rest is minted in chunks. The signer
     needs the bond's ISSUER_ROLE.
     """
-    from munibond.cli.output import day, instant, phase_progress
+    from munibond.cli.output import day, local_time, phase_progress
     from munibond.contracts import ISSUER_ROLE
     from munibond.exceptions import AmountError, BeforeIssueDate, InputFileError, MunibondError
     from munibond.investor_files import read_allotments
@@ -123,7 +123,8 @@ def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_r
     if plan.before_issue_date and not before_issue_date:
         raise BeforeIssueDate(
             f"{terms.code} is issued on {day(plan.issue_date)} and the chain's clock is at "
-            f"{instant(plan.chain_time)}: allotments are booked on the issue (payment) date. "
+            f"{local_time(plan.chain_time, state.zone(handle))}: allotments are booked on the "
+            f"issue (payment) date. "
             f"Run this again from then, or pass --before-issue-date to allot now anyway; "
             f"nothing sent", issue_date=plan.issue_date, chain_time=plan.chain_time)
     file_line = {line.wallet.lower(): line.line for line in lines}
