@@ -40,7 +40,13 @@ from munibond._client import (
     chunks,
     signer_address,
 )
-from munibond.contracts import ISSUER_ROLE, PAUSER_ROLE, TRANSFER_AGENT_ROLE, bond_abi
+from munibond.contracts import (
+    DEFAULT_ADMIN_ROLE,
+    ISSUER_ROLE,
+    PAUSER_ROLE,
+    TRANSFER_AGENT_ROLE,
+    bond_abi,
+)
 from munibond.errors import contract_error
 from munibond.events import Event, watch
 from munibond.exceptions import (
@@ -330,6 +336,20 @@ class Bond(ContractClient):
     def paused(self) -> bool:
         """Whether transfers and mints are paused."""
         return bool(self._call("paused"))
+
+    def closed(self) -> bool:
+        """True once the bond is closed: every unit redeemed, or retired before issue."""
+        return bool(self._call("closed"))
+
+    def retire(self, signer: LocalAccount) -> TxResult:
+        """Retire a bond that never issued a unit (admin): closed for good, so that the factory
+        can free its code for a corrected bond (``Factory.release_code``)."""
+        self.require_role(DEFAULT_ADMIN_ROLE, signer_address(signer))
+        if self.issued():
+            raise contract_error("TermsFixedAfterIssue")
+        if self.closed():
+            raise contract_error("AlreadyInState")
+        return self._transact(signer, "retire")
 
     def issued(self) -> bool:
         """Whether any unit has been issued (the terms are fixed from then on)."""

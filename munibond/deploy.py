@@ -1045,23 +1045,30 @@ def ensure_bond(chain: Chain, signer: LocalAccount, platform: Platform,
             address = _verify_bond_record(chain, platform, record, file)
             _check_term_sheet(chain, record, address, ts, sha, term_sheet,
                               accept_term_sheet_edits, token)
-            if _completable(chain, address, ts, token):
+            replaced = False
+            if _half_made(chain, address) and _terms_differences(chain, address, ts, token):
                 preflight(chain, ts, token)
-                if _complete_bond(chain, signer, address, ts, token, say):
+                if _completable(chain, address, ts, token):
+                    _complete_bond(chain, signer, address, ts, token, say)
                     updated = dict(record)
                     updated["term_sheet"] = {"path": _shown_path(term_sheet, root_path),
                                              "sha256": sha}
                     write_record(file, updated)
                     return _bond_object(chain, address)
-            if record.get("term_sheet", {}).get("sha256") != sha:
-                updated = dict(record)
-                updated["term_sheet"] = {"path": _shown_path(term_sheet, root_path),
-                                         "sha256": sha}
-                write_record(file, updated)
-                say(f"{term_sheet} was edited but its terms and rules equal those on chain: "
-                    f"the new SHA-256 is recorded in {file}")
-            say(f"bond {code} on {network} reused from {file}: {address}")
-            return _bond_object(chain, address)
+                _retire_half_made(chain, signer, platform, address, ts, file, say)
+                replaced = True
+            elif _half_made(chain, address):
+                preflight(chain, ts, token)  # the schedule must still be possible
+            if not replaced:
+                if record.get("term_sheet", {}).get("sha256") != sha:
+                    updated = dict(record)
+                    updated["term_sheet"] = {"path": _shown_path(term_sheet, root_path),
+                                             "sha256": sha}
+                    write_record(file, updated)
+                    say(f"{term_sheet} was edited but its terms and rules equal those on "
+                        f"chain: the new SHA-256 is recorded in {file}")
+                say(f"bond {code} on {network} reused from {file}: {address}")
+                return _bond_object(chain, address)
 
         existing = _factory_bond(platform, code)
         if existing is not None:
@@ -1148,28 +1155,56 @@ def _verify_bond_record(chain: Chain, platform: Platform, record: Mapping[str, A
     return address
 
 
+def _half_made(chain: Chain, address: str) -> bool:
+    """Whether the bond at ``address`` is a half-made one (a deployment that stopped after
+    creating it): nothing issued, no payment schedule on chain, not retired."""
+    contract = _bond_contract(chain, address)
+    return not (bool(chain.call(contract.functions.issued()))
+                or bool(chain.call(contract.functions.closed()))
+                or int(chain.call(contract.functions.paymentTerms())[1]) != 0)
+
+
 def _completable(chain: Chain, address: str, ts: TermSheet, token: str | None) -> bool:
-    """Whether the bond at ``address`` is a half-made one that a corrected term sheet may still
-    complete: nothing issued, no payment schedule on chain, and the same transfer rules (they are
-    the clone's code; only the terms can be amended)."""
+    """Whether a corrected term sheet can complete the half-made bond at ``address`` in place:
+    the same transfer rules (they are the clone's code; only the terms can be amended)."""
     from munibond.onchain import rules_tuple
 
-    contract = _bond_contract(chain, address)
-    if bool(chain.call(contract.functions.issued())):
+    if not _half_made(chain, address):
         return False
-    if int(chain.call(contract.functions.paymentTerms())[1]) != 0:
-        return False
-    rules_on_chain = tuple(chain.call(contract.functions.rules()))
+    rules_on_chain = tuple(chain.call(_bond_contract(chain, address).functions.rules()))
     return pack_rules(rules_on_chain) == pack_rules(rules_tuple(ts))
 
 
+def _retire_half_made(chain: Chain, signer: LocalAccount, platform: Platform, address: str,
+                      ts: TermSheet, file: Path, say: Report) -> None:
+    """Retire the half-made bond at ``address`` (its rules differ from the corrected term
+    sheet's), free its code in the factory and set its record aside, so that the bond can be
+    created again from the corrected term sheet. Checks both roles before sending anything."""
+    from munibond.contracts import CREATOR_ROLE, DEFAULT_ADMIN_ROLE
+
+    bond = _bond_object(chain, address)
+    who = to_checksum_address(signer.address)
+    if not bond.has_role(DEFAULT_ADMIN_ROLE, who) or \
+            not platform.factory.has_role(CREATOR_ROLE, who):
+        raise DeploymentError(
+            f"bond {ts.bond.code} at {address} was created but never got its payment schedule, "
+            f"and the corrected term sheet changes its transfer rules, which are the bond's "
+            f"code: it must be retired and created again, which needs the bond's admin and the "
+            f"factory's CREATOR_ROLE; {who} lacks one of them. Nothing was sent")
+    bond.retire(signer)
+    platform.factory.release_code(signer, ts.bond.code)
+    retired_dir = file.parent / "retired"
+    retired_dir.mkdir(exist_ok=True)
+    aside = retired_dir / f"{file.stem}-{address}.json"
+    file.replace(aside)
+    say(f"bond {ts.bond.code} at {address} had no payment schedule and issued nothing, and the "
+        f"corrected term sheet changes its transfer rules: it was retired (closed for good), its "
+        f"code freed, and its record kept as {aside.resolve()}")
+
+
 def _complete_bond(chain: Chain, signer: LocalAccount, address: str, ts: TermSheet,
-                   token: str | None, say: Report) -> bool:
-    """Amend the terms of a half-made bond (see :func:`_completable`) to the term sheet's; True
-    when a transaction was sent."""
-    if not _terms_differences(chain, address, ts, token) or \
-            not _completable(chain, address, ts, token):
-        return False
+                   token: str | None, say: Report) -> None:
+    """Amend the terms of a half-made bond (see :func:`_completable`) to the term sheet's."""
     from munibond.contracts import DEFAULT_ADMIN_ROLE
 
     bond = _bond_object(chain, address)
@@ -1181,7 +1216,6 @@ def _complete_bond(chain: Chain, signer: LocalAccount, address: str, ts: TermShe
     bond._transact(signer, "amendTerms", _expected_terms(ts, token))
     say(f"bond {ts.bond.code} at {address} had no payment schedule and issued nothing: its terms "
         f"were amended to the corrected term sheet")
-    return True
 
 
 def preflight(chain: Chain, ts: TermSheet, token: str | None) -> None:
@@ -1218,8 +1252,8 @@ def _check_term_sheet(chain: Chain, record: Mapping[str, Any], address: str, ts:
     if recorded_sha == sha:
         return
     differences = _terms_differences(chain, address, ts, token)
-    if differences and _completable(chain, address, ts, token):
-        return  # ensure_bond amends the terms of a bond that never issued nor got a schedule
+    if differences and _half_made(chain, address):
+        return  # ensure_bond completes or replaces a bond that never issued nor got a schedule
     if differences or not accept_edits:
         detail = ("its terms now differ from the bond's on chain: " + "; ".join(differences)
                   if differences else "its terms and rules still equal those on chain")

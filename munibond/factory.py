@@ -14,6 +14,7 @@ from web3.logs import DISCARD
 from munibond._client import ContractClient, address_arg, signer_address
 from munibond.bond import Bond
 from munibond.contracts import CREATOR_ROLE, factory_abi
+from munibond.errors import contract_error
 from munibond.exceptions import BondExists, ChainError
 from munibond.onchain import roles_tuple, rules_tuple, terms_tuple
 
@@ -73,6 +74,17 @@ class Factory(ContractClient):
                                  f"(transaction 0x{bytes(receipt['transactionHash']).hex()})")
             return created, receipt
         return Bond(self.chain, addresses[0]), receipt
+
+    def release_code(self, signer: LocalAccount, code: str) -> TxResult:
+        """Free the code of a bond that its admin retired before it issued anything
+        (``Bond.retire``), so that a corrected bond can be created with it (CREATOR_ROLE)."""
+        self.require_role(CREATOR_ROLE, signer_address(signer))
+        existing = self.bond_by_code(code)
+        if existing is None:
+            raise contract_error("NoSuchBond", code)
+        if existing.issued() or not existing.closed():
+            raise contract_error("BondNotRetired", code, existing.address)
+        return self._transact(signer, "releaseCode", code)
 
     def grant_creator(self, signer: LocalAccount, account: str) -> TxResult:
         """Let ``account`` create bonds (the signer must be the factory's admin)."""

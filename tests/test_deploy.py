@@ -10,6 +10,8 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ from munibond.deploy import (
 )
 from munibond.exceptions import DeploymentError
 from munibond.onchain import rules_tuple
+from munibond.payment_setup import ensure_payments
 from munibond.signers import Signer, dev_accounts
 from munibond.termsheet import load_term_sheet
 
@@ -313,6 +316,9 @@ def test_changed_term_sheet_is_refused(deployer: Signer, tmp_path: Path,
     chain = in_process_chain()
     root = tmp_path / "deployments"
     platform, bond = deployed(chain, deployer, root, term_sheet)
+    # a complete bond (its schedule on chain): a half-made one is completed instead (below)
+    ensure_payments(bond, deployer, load_term_sheet(term_sheet),
+                    token=platform.addresses.settlement_token)
     original = term_sheet.read_text(encoding="utf-8")
 
     term_sheet.write_text(original.replace('rate: "0.620%"', 'rate: "0.700%"'), encoding="utf-8")
@@ -342,6 +348,70 @@ def test_changed_term_sheet_is_refused(deployer: Signer, tmp_path: Path,
     assert nonce(chain, deployer) == before
     # and from now on the edited file is the recorded one
     ensure_bond(chain, deployer, platform, term_sheet, "test", root=root)
+
+
+def test_half_made_bond_is_completed_by_a_rerun(deployer: Signer, tmp_path: Path,
+                                               term_sheet: Path) -> None:
+    """Issue 7 B.1: a bond created without its payment schedule (a deployment that stopped
+    there) mints nothing; re-running the deployment with a corrected term sheet (same code, same
+    transfer rules) completes it in place: its terms are amended and the schedule written."""
+    chain = in_process_chain()
+    root = tmp_path / "deployments"
+    platform, bond = deployed(chain, deployer, root, term_sheet)  # no schedule yet
+    holder = dev_accounts(12)[10].address
+    assert bond.check_mint(holder, 10_000).code == 23  # NO_PAYMENT_SCHEDULE
+    text = term_sheet.read_text(encoding="utf-8").replace('rate: "0.620%"', 'rate: "0.650%"')
+    term_sheet.write_text(text, encoding="utf-8")
+    again = ensure_bond(chain, deployer, platform, term_sheet, "test", root=root)
+    assert again.address == bond.address
+    assert again.terms().coupon_rate == Decimal("0.0065")
+    setup = ensure_payments(again, deployer, load_term_sheet(term_sheet),
+                            token=platform.addresses.settlement_token)
+    assert "schedule" in setup.sent
+    assert again.check_mint(holder, 10_000).code == 5  # open: only the holder's KYC is missing
+    record = read_record(root / "test" / "KOBE-R-2026-01.json")
+    assert record["term_sheet"]["sha256"] == file_sha256(term_sheet)
+    # a complete bond is not amended again: a later edit is refused as before
+    term_sheet.write_text(text.replace('rate: "0.650%"', 'rate: "0.700%"'), encoding="utf-8")
+    with pytest.raises(DeploymentError, match="couponRate"):
+        ensure_bond(chain, deployer, platform, term_sheet, "test", root=root)
+
+
+def test_half_made_bond_with_other_rules_is_retired_and_created_again(
+        deployer: Signer, tmp_path: Path, term_sheet: Path) -> None:
+    """Issue 7 B.1: when the corrected term sheet changes the transfer rules (the clone's code,
+    e.g. a later lock-up), the half-made bond is retired (closed for good), its code freed in the
+    factory, and the bond created again with the same code."""
+    chain = in_process_chain()
+    root = tmp_path / "deployments"
+    platform, bond = deployed(chain, deployer, root, term_sheet)  # no schedule yet
+    chain.set_next_timestamp(int(datetime(2027, 7, 1, tzinfo=UTC).timestamp()))
+    chain.mine()
+    # the first record time (2027-06-14) has passed: the same term sheet can no longer be
+    # completed, and the re-run says so before sending anything
+    before = nonce(chain, deployer)
+    with pytest.raises(DeploymentError, match=r"first record time .* is not after the chain's"):
+        ensure_bond(chain, deployer, platform, term_sheet, "test", root=root)
+    assert nonce(chain, deployer) == before
+    text = term_sheet.read_text(encoding="utf-8")
+    for old, new in (("issue_date: 2026-12-15", "issue_date: 2027-12-15"),
+                     ("maturity_date: 2031-12-15", "maturity_date: 2032-12-15"),
+                     ("first_payment_date: 2027-06-15", "first_payment_date: 2028-06-15"),
+                     ("lockup_until: 2027-01-15", "lockup_until: 2028-01-15")):
+        text = text.replace(old, new)
+    term_sheet.write_text(text, encoding="utf-8")
+    again = ensure_bond(chain, deployer, platform, term_sheet, "test", root=root)
+    assert again.address != bond.address
+    assert bond.closed() and not bond.issued()
+    assert bond.check_mint(dev_accounts(12)[10].address, 10_000).code == 2  # BOND_CLOSED
+    assert platform.factory.bond_by_code("KOBE-R-2026-01").address == again.address
+    assert (root / "test" / "retired" / f"KOBE-R-2026-01-{bond.address}.json").is_file()
+    record = read_record(root / "test" / "KOBE-R-2026-01.json")
+    assert record["address"] == again.address
+    ensure_payments(again, deployer, load_term_sheet(term_sheet),
+                    token=platform.addresses.settlement_token)
+    # an issued bond can never be retired
+    assert again.check_mint(dev_accounts(12)[10].address, 10_000).code == 5
 
 
 def test_bond_on_chain_without_record_is_adopted(deployer: Signer, tmp_path: Path,

@@ -33,6 +33,20 @@ contract BondFactory is AccessControlDefaultAdminRules {
     /// @param creator who created it
     event BondCreated(address indexed bond, string code, string isin, address indexed creator);
 
+    /// @notice Emitted when the code of a bond retired before issue is freed for a new bond.
+    /// @param bond the retired bond
+    /// @param code the bond code
+    /// @param creator who freed it
+    event BondCodeReleased(address indexed bond, string code, address indexed creator);
+
+    /// @notice No bond has this code.
+    /// @param code the bond code
+    error NoSuchBond(string code);
+    /// @notice Only the code of a bond retired before issue can be freed.
+    /// @param code the bond code
+    /// @param bond the bond
+    error BondNotRetired(string code, address bond);
+
     /// @notice A bond with this code already exists.
     /// @param code the bond code
     /// @param bond the existing bond
@@ -72,6 +86,19 @@ contract BondFactory is AccessControlDefaultAdminRules {
         _bonds[key] = bond;
         BondServicing(bond).initialize(terms, roles);
         emit BondCreated(bond, terms.code, terms.isin, msg.sender);
+    }
+
+    /// @notice Frees the code of a bond that its admin retired before it issued anything
+    /// (`retire`), so that a corrected bond can be created with it. The retired bond stays on
+    /// chain, closed.
+    /// @param code the bond code
+    function releaseCode(string calldata code) external onlyRole(CREATOR_ROLE) {
+        bytes32 key = keccak256(bytes(code));
+        address bond = _bonds[key];
+        if (bond == address(0)) revert NoSuchBond(code);
+        if (BondServicing(bond).issued() || !BondServicing(bond).closed()) revert BondNotRetired(code, bond);
+        delete _bonds[key];
+        emit BondCodeReleased(bond, code, msg.sender);
     }
 
     /// @notice The bond created with `code` (zero if none).

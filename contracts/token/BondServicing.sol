@@ -29,6 +29,10 @@ contract BondServicing is BondTerms, AgentOperations, BondDocuments {
     /// @param admin who amended them
     event RulesAmended(Rules rules, address indexed admin);
 
+    /// @notice Emitted when a bond that never issued is retired (closed for good).
+    /// @param admin who retired it
+    event BondRetired(address indexed admin);
+
     /// @notice A role holder given at initialisation is the zero address.
     /// @param role the role
     error InvalidRoleHolder(bytes32 role);
@@ -146,6 +150,24 @@ contract BondServicing is BondTerms, AgentOperations, BondDocuments {
         }
         _state = state | STATE_RULES_AMENDED;
         emit RulesAmended(r, msg.sender);
+    }
+
+    /// @notice Retires a bond that never issued a unit (admin): it is closed for good, every
+    /// transfer and mint refused with code 2, so that the factory can free its code for a
+    /// corrected bond ({BondFactory-releaseCode}). For a deployment that stopped half way and
+    /// whose term sheet must change in a way the terms cannot (the transfer rules).
+    function retire() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint256 state = _state;
+        if (state & STATE_ISSUED != 0) revert TermsFixedAfterIssue();
+        if (state & STATE_CLOSED != 0) revert AlreadyInState();
+        _state = state | STATE_CLOSED;
+        emit BondRetired(msg.sender);
+    }
+
+    /// @notice True once the bond is closed: every unit redeemed, or retired before issue.
+    /// @return whether closed
+    function closed() external view returns (bool) {
+        return _state & STATE_CLOSED != 0;
     }
 
     /// @notice True once the first unit has been issued (terms are fixed from then on).

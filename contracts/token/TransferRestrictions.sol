@@ -112,6 +112,8 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
         uint8 code = _checkOpen(to, c);
         if (code != RC.SUCCESS) return code;
         uint256 state = c.state;
+        // a bond with a coupon issues nothing before its payment schedule is on chain
+        if (state & (STATE_COUPONS | STATE_SCHEDULED) == STATE_COUPONS) return RC.NO_PAYMENT_SCHEDULE;
         uint256 rt = _recordOf(to);
         c.toRec = rt;
         code = _checkRecipientIdentity(rt);
@@ -119,8 +121,6 @@ abstract contract TransferRestrictions is BondHook, AccessControlUpgradeable {
         uint256 ta = _accounts[to];
         c.toAcct = ta;
         if (ta & ACCOUNT_WALLET_FROZEN != 0) return RC.RECIPIENT_FROZEN;
-        // a bond with a coupon issues nothing before its payment schedule is on chain
-        if (state & (STATE_COUPONS | STATE_SCHEDULED) == STATE_COUPONS) return RC.NO_PAYMENT_SCHEDULE;
         (uint256 rp, uint256 w0, uint256 w1) = _loadRules(state);
         c.w1 = w1;
         if (value % uint128(w0) != 0) return RC.NOT_TRADING_UNIT_MULTIPLE;
