@@ -57,6 +57,13 @@ BOND_FUNCTIONS: dict[str, tuple[str, Builder]] = {
         role_id("ISSUER_ROLE"), p.stranger.address)),
     "revokeRole": ("DEFAULT_ADMIN_ROLE", lambda p, b: b.functions.revokeRole(
         role_id("ISSUER_ROLE"), p.issuer.address)),
+    "retire": ("DEFAULT_ADMIN_ROLE", lambda p, b: b.functions.retire()),
+    "beginDefaultAdminTransfer": ("DEFAULT_ADMIN_ROLE", lambda p, b: b.functions.
+                                  beginDefaultAdminTransfer(p["new1"].address)),
+    "cancelDefaultAdminTransfer": ("DEFAULT_ADMIN_ROLE",
+                                   lambda p, b: b.functions.cancelDefaultAdminTransfer()),
+    "changeDefaultAdminDelay": ("DEFAULT_ADMIN_ROLE",
+                                lambda p, b: b.functions.changeDefaultAdminDelay(86_400)),
 }
 
 REGISTRY_FUNCTIONS: dict[str, tuple[str, Builder]] = {
@@ -75,12 +82,17 @@ REGISTRY_FUNCTIONS: dict[str, tuple[str, Builder]] = {
         role_id("REGISTRAR_ROLE"), p.stranger.address)),
     "revokeRole": ("DEFAULT_ADMIN_ROLE", lambda p, r: r.functions.revokeRole(
         role_id("REGISTRAR_ROLE"), p.registrar.address)),
+    "beginDefaultAdminTransfer": ("DEFAULT_ADMIN_ROLE", lambda p, r: r.functions.
+                                  beginDefaultAdminTransfer(p["new1"].address)),
+    "changeDefaultAdminDelay": ("DEFAULT_ADMIN_ROLE",
+                                lambda p, r: r.functions.changeDefaultAdminDelay(86_400)),
 }
 
 FACTORY_FUNCTIONS: dict[str, tuple[str, Builder]] = {
     "createBond": ("CREATOR_ROLE", lambda p, f: p.create_bond_fn(p.rules(), p.terms())),
     "grantRole": ("DEFAULT_ADMIN_ROLE", lambda p, f: f.functions.grantRole(
         role_id("CREATOR_ROLE"), p.stranger.address)),
+    "releaseCode": ("CREATOR_ROLE", lambda p, f: f.functions.releaseCode("KOBE-0001")),
 }
 
 ROLE_HOLDERS = ("admin", "registrar", "creator", "issuer", "agent", "pauser")
@@ -98,8 +110,10 @@ def _refused(p: Platform, contract: Contract, caller: Signer, role: str, fn: Any
 
 def _prepare_bond(p: Platform, bond: Contract, name: str) -> None:
     """A state in which the privileged bond call ``name`` succeeds for its role holder."""
-    if name == "amendTerms":
+    if name in ("amendTerms", "retire"):
         return  # only before issue
+    if name == "cancelDefaultAdminTransfer":
+        p.send(p.admin, bond.functions.beginDefaultAdminTransfer(p["new1"].address))
     p.mint(bond, p["a1"], 10_000)
     p.send(p.agent, bond.functions.freezeTokens(p["a1"].address, UNIT))
     if name == "unpause":
