@@ -4,6 +4,7 @@ reverts decoded, role checks before sending, address and chunking helpers."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from eth_typing import ChecksumAddress
@@ -102,8 +103,10 @@ class ContractClient:
             raise MissingRole(role_name(role_hash(role)), address_arg(account, "account"))
 
     def grant_role(self, signer: LocalAccount, role: str | bytes, account: str) -> TxResult:
-        """Grant ``role`` to ``account`` (the signer must hold the role's admin role)."""
+        """Grant ``role`` to ``account`` (the signer must hold the role's admin role). The admin
+        role itself moves only by :meth:`begin_admin_transfer`."""
         needed = role_hash(role)
+        _not_the_admin_role(needed)
         who = address_arg(account, "account")
         admin_role = bytes(self._call("getRoleAdmin", needed))
         self.require_role(admin_role, signer_address(signer))
@@ -112,7 +115,71 @@ class ContractClient:
     def revoke_role(self, signer: LocalAccount, role: str | bytes, account: str) -> TxResult:
         """Revoke ``role`` from ``account`` (the signer must hold the role's admin role)."""
         needed = role_hash(role)
+        _not_the_admin_role(needed)
         who = address_arg(account, "account")
         admin_role = bytes(self._call("getRoleAdmin", needed))
         self.require_role(admin_role, signer_address(signer))
         return self._transact(signer, "revokeRole", needed, who)
+
+    # -- the admin hand-over -----------------------------------------------------------------
+
+    def admin_handover(self) -> AdminHandover:
+        """The admin hand-over in progress (if any) and the delay in force."""
+        pending, accept_after = self._call("pendingDefaultAdmin")
+        delay = int(self._call("defaultAdminDelay"))
+        who = None if int(str(pending), 16) == 0 else str(pending)
+        return AdminHandover(pending=who, accept_after=int(accept_after) if who else None,
+                             delay=delay)
+
+    def begin_admin_transfer(self, signer: LocalAccount, new_admin: str) -> TxResult:
+        """Start handing the admin role to ``new_admin`` (the admin signs); ``new_admin``
+        accepts with :meth:`accept_admin_transfer` once the delay has passed."""
+        from munibond.contracts import DEFAULT_ADMIN_ROLE
+
+        who = address_arg(new_admin, "new admin")
+        self.require_role(DEFAULT_ADMIN_ROLE, signer_address(signer))
+        if who == signer_address(signer):
+            raise InvalidArgument(f"{who} is the admin already: name the new admin's address")
+        return self._transact(signer, "beginDefaultAdminTransfer", who)
+
+    def accept_admin_transfer(self, signer: LocalAccount) -> TxResult:
+        """Accept the admin role (the pending admin signs, once the delay has passed)."""
+        from munibond.errors import contract_error
+
+        handover = self.admin_handover()
+        me = signer_address(signer)
+        now = self.chain.now()
+        # accepted strictly after accept_after (as OpenZeppelin's AccessControlDefaultAdminRules)
+        if handover.pending != me or now <= (handover.accept_after or 0):
+            raise contract_error("AdminHandoverNotAcceptable", me,
+                                 handover.pending or "0x" + "00" * 20,
+                                 handover.accept_after or 0)
+        return self._transact(signer, "acceptDefaultAdminTransfer")
+
+    def cancel_admin_transfer(self, signer: LocalAccount) -> TxResult:
+        """Cancel the admin hand-over in progress (the admin signs)."""
+        from munibond.contracts import DEFAULT_ADMIN_ROLE
+        from munibond.errors import contract_error
+
+        self.require_role(DEFAULT_ADMIN_ROLE, signer_address(signer))
+        if self.admin_handover().pending is None:
+            raise contract_error("NoAdminHandover")
+        return self._transact(signer, "cancelDefaultAdminTransfer")
+
+
+@dataclass(frozen=True)
+class AdminHandover:
+    """An admin hand-over: the admin-to-be and the time after which it may accept (None: none
+    in progress), and the delay in force (seconds)."""
+
+    pending: str | None
+    accept_after: int | None
+    delay: int
+
+
+def _not_the_admin_role(role: bytes) -> None:
+    if role == b"\x00" * 32:
+        raise InvalidArgument(
+            "the admin role (DEFAULT_ADMIN_ROLE) is not granted or revoked: it moves only by a "
+            "two-step hand-over with a delay (begin_admin_transfer, then accept_admin_transfer "
+            "by the new admin)")

@@ -43,7 +43,7 @@ abstract contract TwoStepAdmin is BondStorage, AccessControlUpgradeable {
     /// @notice The new admin must be a real address other than the current admin.
     /// @param newAdmin the address given
     error InvalidNewAdmin(address newAdmin);
-    /// @notice Only the pending admin may accept, once the delay has passed.
+    /// @notice Only the pending admin may accept, after `acceptAfter` (as OpenZeppelin's rules).
     /// @param caller who called
     /// @param pending the pending admin (zero: no hand-over in progress)
     /// @param acceptAfter when it may accept
@@ -55,7 +55,7 @@ abstract contract TwoStepAdmin is BondStorage, AccessControlUpgradeable {
 
     /// @notice The hand-over in progress.
     /// @return newAdmin the admin-to-be (zero: none)
-    /// @return acceptAfter when it may accept
+    /// @return acceptAfter it may accept after this time
     function pendingDefaultAdmin() external view returns (address newAdmin, uint256 acceptAfter) {
         return (_adminHandover.pending, _adminHandover.acceptAfter);
     }
@@ -100,13 +100,13 @@ abstract contract TwoStepAdmin is BondStorage, AccessControlUpgradeable {
         emit DefaultAdminTransferCanceled(msg.sender, pending);
     }
 
-    /// @notice Completes the hand-over (the pending admin, once the delay has passed): the role
+    /// @notice Completes the hand-over (the pending admin, after `acceptAfter`): the role
     /// leaves the admin who started it and goes to the caller.
     function acceptDefaultAdminTransfer() external {
         AdminHandover storage h = _adminHandover;
         address pending = h.pending;
         uint256 acceptAfter = h.acceptAfter;
-        if (msg.sender != pending || block.timestamp < acceptAfter) {
+        if (msg.sender != pending || block.timestamp <= acceptAfter) {
             revert AdminHandoverNotAcceptable(msg.sender, pending, acceptAfter);
         }
         address previous = h.from;

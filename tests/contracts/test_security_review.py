@@ -297,12 +297,12 @@ def test_bond_admin_moves_only_by_a_delayed_two_step_handover(p: Platform) -> No
     receipt = p.mined(p.admin, fn.beginDefaultAdminTransfer(new.address))
     assert events(bond, receipt, "DefaultAdminTransferScheduled") == [
         {"admin": p.admin.address, "newAdmin": new.address, "acceptAfter": start + delay}]
-    p.at(start + delay - 1)
+    p.at(start + delay)  # accepted strictly after acceptAfter, as OpenZeppelin's rules
     expect_revert(lambda: p.mined(new, fn.acceptDefaultAdminTransfer()),
                   "AdminHandoverNotAcceptable", new, new, start + delay)
     expect_revert(lambda: p.send(p.stranger, fn.acceptDefaultAdminTransfer()),
                   "AdminHandoverNotAcceptable", p.stranger, new, start + delay)
-    p.at(start + delay)
+    p.at(start + delay + 1)
     receipt = p.mined(new, fn.acceptDefaultAdminTransfer())
     assert events(bond, receipt, "DefaultAdminTransferred") == [
         {"previousAdmin": p.admin.address, "newAdmin": new.address}]

@@ -407,3 +407,29 @@ def test_publish_documents_puts_the_term_sheet_documents_on_chain_once(env: Env)
     again = publish_documents(env.bond, env.deployer, env.term_sheet)
     assert again.published == () and set(again.unchanged) == set(first.published)
     assert env.nonce(env.deployer) == nonce
+
+
+def test_admin_hand_over_in_two_steps(env: Env) -> None:
+    """Issue 7 A.8 through the SDK: the admin role of a bond, the registry and the factory is
+    never granted; it is handed over, accepted after the delay, and checked before sending."""
+    new = env.accounts[8]
+    for client in (env.bond, env.platform.registry, env.platform.factory):
+        with pytest.raises(InvalidArgument, match="two-step hand-over"):
+            client.grant_role(env.deployer, "DEFAULT_ADMIN_ROLE", new.address)
+        before = env.nonce(new)
+        with pytest.raises(MissingRole):
+            client.begin_admin_transfer(new, env.stranger.address)
+        client.begin_admin_transfer(env.deployer, new.address)
+        handover = client.admin_handover()
+        assert handover.pending == new.address and handover.delay == 3 * 86_400
+        assert handover.accept_after is not None
+        # too early: refused before anything is sent
+        with pytest.raises(ContractRevert, match="AdminHandoverNotAcceptable"):
+            client.accept_admin_transfer(new)
+        assert env.nonce(new) == before
+        env.chain.set_next_timestamp(handover.accept_after + 1)
+        env.chain.mine()
+        client.accept_admin_transfer(new)
+        assert client.has_role("DEFAULT_ADMIN_ROLE", new.address)
+        assert not client.has_role("DEFAULT_ADMIN_ROLE", env.deployer.address)
+        assert client.admin_handover().pending is None
