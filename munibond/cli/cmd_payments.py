@@ -625,12 +625,14 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
             f"{f' and in {report_file}' if report_file else ''}): they stay owed; once what the "
             f"reasons say is fixed (a frozen wallet unfrozen, ...), run the same `munibond {group} "
             f"pay` again, which pays only them")
-    if report.shortfalls or (held is not None and held[1]):
-        short = (", ".join(view.label(s.period) for s in report.shortfalls)
-                 or (held[0] if held else ""))
-        unpaid.append(f"due but not fully funded: {short}; its holders wait (see SHORTFALL "
-                      f"above): fund it with `munibond coupon fund {code} PERIOD`, then run the "
-                      f"same `munibond {group} pay` again")
+    if report.shortfalls:
+        labels = ", ".join(view.label(s.period) for s in report.shortfalls)
+        funds = ", ".join(f"`munibond coupon fund {code} {s.period + 1}`"
+                          for s in report.shortfalls)
+        unpaid.append(f"due but not fully funded (SHORTFALL above): {labels}; its holders wait: "
+                      f"fund with {funds}, then run the same `munibond {group} pay` again")
+    elif held is not None and held[1]:
+        unpaid.append(held[0])
     if unpaid:
         raise Unpaid("; ".join(unpaid))
 
