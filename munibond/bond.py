@@ -715,7 +715,7 @@ class Bond(ContractClient):
                 f"its balance is {self._money(account.balance)}, of which "
                 f"{self._money(account.frozen)} is frozen already, so at most "
                 f"{self._money(self.from_units(free))} can be frozen")
-        return self._transact(signer, "freezeTokens", who, units)
+        return self._freeze_send(signer, "freezeTokens", who, units)
 
     def unfreeze_amount(self, signer: LocalAccount, wallet: str, amount: Amount) -> TxResult:
         """Release ``amount`` of ``wallet``'s frozen units (at most what is frozen)."""
@@ -727,7 +727,28 @@ class Bond(ContractClient):
             raise self._freeze_refused(
                 who, units, frozen, f"cannot release {self._money(self.from_units(units))} of "
                 f"{who}: only {self._money(self.from_units(frozen))} of it is frozen")
-        return self._transact(signer, "unfreezeTokens", who, units)
+        return self._freeze_send(signer, "unfreezeTokens", who, units)
+
+    def _freeze_send(self, signer: LocalAccount, function: str, wallet: str,
+                     units: int) -> TxReceipt:
+        """Send a freeze or release; ``FreezeAmountInvalid`` from the chain (the balance changed
+        since the check) comes out with its amounts in the bond's currency too."""
+        from munibond.exceptions import ContractRevert
+
+        try:
+            return self._transact(signer, function, wallet, units)
+        except ContractRevert as error:
+            if error.error != "FreezeAmountInvalid":
+                raise
+            available = int(error.error_args.get("available", 0))
+            verb = "freeze" if function == "freezeTokens" else "release"
+            refused = self._freeze_refused(
+                wallet, units, available, f"cannot {verb} "
+                f"{self._money(self.from_units(units))} of {wallet}: only "
+                f"{self._money(self.from_units(available))} can be")
+            if isinstance(refused, ContractRevert):
+                refused.tx_hash, refused.receipt = error.tx_hash, error.receipt
+            raise refused from error.__cause__
 
     def _freeze_refused(self, wallet: str, units: int, available: int,
                         text: str) -> MunibondError:

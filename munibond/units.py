@@ -92,6 +92,8 @@ def _text_problem(text: str, what: str, original: str, *, positive: bool) -> str
     if _full_width(text):
         return (f"{what}: {shown}: full-width digits are not accepted; type ASCII digits "
                 f"(0-9), e.g. \"10000\"")
+    if text.lower().lstrip("+-") in _NOT_FINITE:
+        return f"{what}: {shown} is not a finite number; expected {AMOUNT_GRAMMAR}"
     if text[0] == "-":
         bare = text[1:].strip()
         example = repr(bare) if _AMOUNT_RE.fullmatch(bare) else "\"10000\""
@@ -103,8 +105,6 @@ def _text_problem(text: str, what: str, original: str, *, positive: bool) -> str
     if text[0] == "+":
         return (f"{what}: {shown} has a sign; write the amount without one, e.g. "
                 f"{text[1:].strip()!r}")
-    if text.lower().lstrip("+-") in _NOT_FINITE:
-        return f"{what}: {shown} is not a finite number; expected {AMOUNT_GRAMMAR}"
     if any(ch.isspace() for ch in text) and _AMOUNT_RE.fullmatch("".join(text.split())):
         return (f"{what}: {shown} contains whitespace; write the amount as one run of digits, "
                 f"e.g. {''.join(text.split())!r}")

@@ -11,7 +11,8 @@ by default, the latest period whose payment time has passed. Funding takes exact
 period needs from the signer's settlement tokens (approving them first) and is skipped when it
 is funded already. The push pays every holder owed something payable (coupons net of tax,
 principal; at maturity the redemption, burning the units), and is safe to re-run: nobody is paid
-twice. A payee that cannot be paid is listed and stays owed; the exit code is then 1. The signer
+twice. A payee that cannot be paid is listed and stays owed, and a due period not funded is
+reported (SHORTFALL); the exit code is then 4, as `munibond coupon pay`'s. The signer
 needs the bond's PAYING_AGENT_ROLE. Settings without options (under brownie): MUNIBOND_BOND,
 MUNIBOND_PERIOD, MUNIBOND_FUND=1, MUNIBOND_REPORT and those of munibond.scripting.
 """
@@ -101,7 +102,11 @@ def _main(argv: Sequence[str] | None) -> int:
                     f"net {report.total('net'):,}")
         for line in report.failed:
             session.say(f"  FAILED {line.holder}: {line.reason} (still owed: run again later)")
-        return 1 if report.failed else 0
+        for short in report.shortfalls:
+            session.say(f"  SHORTFALL period {short.period + 1}: due, funded {short.funded:,} of "
+                        f"{short.required:,} (missing {short.shortfall:,}); its holders wait")
+        # as `munibond coupon pay`: 4 when a due payment could not be made (cron alerts on it)
+        return 4 if report.failed or report.shortfalls else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,9 @@ fund|pay|claim|call|status``.
 Periods are numbered from 1, as ``munibond coupon schedule`` and the payment report number them
 (the contract counts from 0). Amounts are in the settlement currency (the bond's currency: JPY).
 Every command checks before it sends: a wrong period, amount, token, role or time is one line on
-standard error, a non-zero exit code, and nothing sent.
+standard error, a non-zero exit code, and nothing sent. A payment that is due and cannot be made
+(a due period not funded, a payee left owed) is exit code 4 (:data:`munibond.cli.errors.
+EXIT_UNPAID`), so that a scheduler can tell it from an error (1).
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ HOLDER_COLUMNS = ("wallet", "holder", "address")
 
 
 class PaymentRefused(MunibondError):
-    """A payment command refused what was asked (or stopped part way): exit code 1."""
+    """A payment command refused what was asked (or stopped part way): exit code 1. (A due
+    payment that could not be made is :class:`~munibond.cli.errors.Unpaid`, exit code 4.)"""
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -642,12 +645,14 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
             f"{f' and in {report_file}' if report_file else ''}): they stay owed; once what the "
             f"reasons say is fixed (a frozen wallet unfrozen, ...), run the same `munibond {group} "
             f"pay` again, which pays only them")
-    if report.shortfalls or (held is not None and held[1]):
-        short = (", ".join(view.label(s.period) for s in report.shortfalls)
-                 or (held[0] if held else ""))
-        unpaid.append(f"due but not fully funded: {short}; its holders wait (see SHORTFALL "
-                      f"above): fund it with `munibond coupon fund {code} PERIOD`, then run the "
-                      f"same `munibond {group} pay` again")
+    if report.shortfalls:
+        labels = ", ".join(view.label(s.period) for s in report.shortfalls)
+        funds = ", ".join(f"`munibond coupon fund {code} {s.period + 1}`"
+                          for s in report.shortfalls)
+        unpaid.append(f"due but not fully funded (SHORTFALL above): {labels}; its holders wait: "
+                      f"fund with {funds}, then run the same `munibond {group} pay` again")
+    elif held is not None and held[1]:
+        unpaid.append(held[0])
     if unpaid:
         raise Unpaid("; ".join(unpaid))
 
@@ -752,8 +757,15 @@ def pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holder
     Every period funded and past its payment time is paid to the holders of record, coupons net
     of withholding tax (and principal where due; at maturity the redemption, burning the units).
     Idempotent: holders already paid are skipped, so after an interruption the same command pays
-    the rest. A payee that cannot be paid (a frozen wallet) is listed with the reason, stays
-    owed, and makes the exit code 1.
+    the rest. A payee that cannot be paid (a frozen wallet) is listed with the reason and stays
+    owed.
+
+    \b
+    Exit codes, for a scheduler that runs it every day:
+      0  everything due was paid, or nothing is due yet
+      4  a due payment could not be made: a due period not (fully) funded, a payee
+         left owed
+      1  an error (the node, the role, ...)
     """
     _pay(ctx, bond_ref, holders_file, all_holders, chunk_size, report_file, redemption=False)
 
@@ -765,7 +777,7 @@ def claim(ctx: click.Context, bond_ref: str) -> None:
 
     Coupons net of withholding tax, principal where due; at maturity the redemption, burning the
     signer's units. Sign as the holder (--key-env VAR or --keystore FILE). Refused before the
-    payment time (naming it) or while the period is not funded.
+    payment time (naming it, exit code 1) or while a due period is not funded (exit code 4).
     """
     _claim(ctx, bond_ref, redemption=False)
 
@@ -1271,7 +1283,9 @@ def redeem_fund(ctx: click.Context, bond_ref: str, amount: Decimal | None,
 def redeem_pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holders: bool,
                chunk_size: int, report_file: Path | None) -> None:
     """Redeem BOND's holders at maturity (paying agent), in batches: the principal and every
-    payment still owed, units burned. Refused before maturity. Idempotent, as `coupon pay`."""
+    payment still owed, units burned. Before maturity nothing is due: exit code 0, nothing sent.
+    Idempotent, and the exit codes of `coupon pay` (4: the redemption is due and not funded,
+    or a payee is left owed)."""
     _pay(ctx, bond_ref, holders_file, all_holders, chunk_size, report_file, redemption=True)
 
 

@@ -250,7 +250,13 @@ class State:
         key = handle.bond.address
         if key not in self._zones:
             found = _zone_of_record(handle.record, self.root) if handle.record else None
-            self._zones[key] = found or zone_of_schedule(handle.bond) or UTC
+            made_in = zone_of_schedule(handle.bond)
+            if found is not None and made_in is not None:
+                # a term sheet edited since (another zone) must not shift the bond's times
+                first = handle.bond.coupons.period(0).payment_time
+                if first.astimezone(found).utcoffset() != first.astimezone(made_in).utcoffset():
+                    found = None
+            self._zones[key] = found or made_in or UTC
             handle.bond.time_zone = self._zones[key]  # the SDK's messages say the same
         return self._zones[key]
 
@@ -259,7 +265,7 @@ class State:
             from munibond.deploy import bond_record_path, recorded_bonds
 
             zones: dict[str, tzinfo] = {}
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(DeploymentError, OSError):
                 for code in recorded_bonds(self.network, self.root):
                     found = _zone_of_record(bond_record_path(self.network, code, self.root),
                                             self.root)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from munibond.bond import Bond
+from munibond.bond import Bond, BondAccount
 from munibond.exceptions import ContractRevert, TransferRestricted
 from munibond.signers import Signer
 
@@ -104,3 +104,21 @@ def test_an_unknown_bond_code_lists_the_recorded_ones(issue: Issue) -> None:
     assert "no bond 'KOBE-R-2026-02'" in line and f"bonds recorded for local: {CODE}" in line
     line = one_error_line(issue.run("status", CODE.lower()))
     assert f"(did you mean {CODE}?)" in line
+
+
+def test_freeze_amount_invalid_from_the_chain_is_in_jpy_too(
+        fresh: Issue, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The balance changed after the SDK's check: the chain's FreezeAmountInvalid (raw units in
+    its arguments) is told in the currency as well."""
+    bond = Bond(fresh.chain, fresh.bond_address())
+    real = bond.account(wallet(10))
+    monkeypatch.setattr(Bond, "account", lambda self, who: BondAccount(
+        real.wallet, real.balance * 3, real.frozen, False, real.balance_units * 3,
+        real.frozen_units))
+    before = fresh.nonce()
+    with pytest.raises(ContractRevert) as info:
+        bond.freeze_amount(ACCOUNTS[0], wallet(10), "2000000")
+    assert info.value.error == "FreezeAmountInvalid"
+    assert str(info.value) == (f"FreezeAmountInvalid: cannot freeze 2,000,000 JPY of "
+                               f"{wallet(10)}: only 1,000,000 JPY can be")
+    assert fresh.nonce() == before

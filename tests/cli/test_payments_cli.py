@@ -377,6 +377,20 @@ def test_a_node_gone_mid_batch_stops_with_the_report_and_a_rerun_pays_the_rest(
 
 # --- due, not funded; shortfall; tax; unclaimed funds ------------------------------------------
 
+def test_pay_that_pays_one_period_and_finds_the_next_unfunded_exits_4(funded: Issue) -> None:
+    """Periods 1 and 2 due, only 1 funded: period 1 is paid (and stays paid), the shortfall of
+    period 2 is reported, and the exit code is 4."""
+    travel(funded, schedule(funded)[1].payment_time.timestamp() + 60)
+    result = funded.run("coupon", "pay", CODE)
+    assert result.exit_code == 4, (result.stdout, result.stderr)
+    assert "holders paid: 11 of 11" in result.stdout
+    assert "SHORTFALL: period 2 is due but funded 0 JPY of 57,846 JPY" in result.stdout
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == (f"error: due but not fully funded (SHORTFALL above): period 2; its holders "
+                    f"wait: fund with `munibond coupon fund {CODE} 2`, then run the same "
+                    f"`munibond coupon pay` again")
+
+
 def test_redemption_due_and_not_funded_exits_4(fresh: Issue) -> None:
     """At maturity with nothing funded, `redeem pay` and a holder's `redeem claim` cannot pay
     what is due: exit code 4, nothing sent."""
