@@ -730,7 +730,7 @@ class Bond(ContractClient):
         return self._freeze_send(signer, "unfreezeTokens", who, units)
 
     def _freeze_send(self, signer: LocalAccount, function: str, wallet: str,
-                     units: int) -> TxReceipt:
+                     units: int) -> TxResult:
         """Send a freeze or release; ``FreezeAmountInvalid`` from the chain (the balance changed
         since the check) comes out with its amounts in the bond's currency too."""
         from munibond.exceptions import ContractRevert
