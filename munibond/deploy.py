@@ -1092,7 +1092,7 @@ def ensure_bond(chain: Chain, signer: LocalAccount, platform: Platform,
             return _bond_object(chain, existing)
 
         preflight(chain, ts, token)
-        say(f"creating bond {code} on {network} from {term_sheet}")
+        say(f"creating bond {code} on {network} from {term_sheet.resolve()}")
         bond, receipt = platform.factory.create_bond(
             signer, ts, settlement_token=token,
             roles_default=roles_default or to_checksum_address(signer.address))

@@ -41,6 +41,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from eth_utils.address import to_checksum_address
@@ -965,16 +966,18 @@ class Redemption(_Payments):
         call is announced at least the call notice before its payment time."""
         terms = self.terms()
         target = self.period(period, terms=terms)
-        final = self._period_at(terms.period_count - 1, terms)
         price = parse_percent(price_percent, "call price", positive=True)
         redemption_bps = int(self.bond.terms().redemption_price_bps)
-        # the final period pays the outstanding face x the redemption price: outstanding face per
-        # unit of original face (scaled) = final principal / redemption price
-        outstanding_scaled = final.principal_per_unit_scaled * 10_000 // redemption_bps
-        exact = Decimal(outstanding_scaled) * price / 100
-        if exact != exact.to_integral_value():
+        # the principal still scheduled from the called period on (amortisations and the
+        # redemption) is the face outstanding before that payment x the redemption price, per
+        # unit of original face (scaled): the call pays that face at the call price
+        remaining = sum(p.principal_per_unit_scaled for p in self.schedule(terms=terms)
+                        if p.index >= target.index)
+        exact_fraction = Fraction(remaining * 10_000, redemption_bps) * Fraction(price) / 100
+        if exact_fraction.denominator != 1:
             raise AmountError(f"call price {price}% of the outstanding face is finer than the "
                               f"schedule's {terms.interest_decimals} decimals")
+        exact = exact_fraction.numerator
         self.bond.require_role(ISSUER_ROLE, signer_address(signer))
         _notice, first_call, call_ppm, _redemption = (int(v) for v in self._call("callTerms"))
         if call_ppm == 0:

@@ -668,6 +668,11 @@ def test_an_issuer_call_shortens_the_schedule(minted: Env) -> None:
         redemption.call(env.stranger, 3, "101")
     with pytest.raises(AmountError):
         redemption.call(env.deployer, 3, "0")
+    # below the term sheet's call price (the redemption price, 100%): refused as the contract
+    # refuses it, before sending (issue 7 A.6)
+    with pytest.raises(ContractRevert) as cheap:
+        redemption.call(env.deployer, 3, "99.99")
+    assert cheap.value.error == "CallPriceBelowTerms"
     assert env.nonce(env.deployer) == nonce
 
     called_at = payment_time(env, 3)
