@@ -10,6 +10,7 @@ payment schedule of a bond with a coupon.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from .conftest import deploy
@@ -188,6 +189,22 @@ def test_call_terms_are_enforced(p: Platform) -> None:
                   "CallBeforeFirstCallDate", 1, periods[1].payment, first_call)
     p.send(p.issuer, pay.fn.announceCall(2, at_terms))
     assert pay.info(2)["isFinal"]
+
+
+def test_call_of_an_amortising_bond_pays_the_face_outstanding_before_it(p: Platform) -> None:
+    """With 30% amortised in period 1, a call of period 1 must pay all the face (the
+    amortisation is not yet paid), a call of period 2 the 70% left: each at the call price."""
+    base = schedule(p.chain.now() + 60 * DAY, 4)
+    periods = [base[0], dataclasses.replace(base[1], principal=3 * PAR // 10), base[2],
+               dataclasses.replace(base[3], principal=7 * PAR // 10)]
+    pay = setup_payments(p, periods=periods, holders={"a1": 10_000})
+    assert pay.fn.minCallPrincipal(1).call() == PAR * 1_005_000 // 1_000_000
+    assert pay.fn.minCallPrincipal(2).call() == 7 * PAR // 10 * 1_005_000 // 1_000_000
+    # the old SDK priced every call on the face left at maturity (70%): refused for period 1
+    at_maturity_face = 7 * PAR // 10 * 1_005_000 // 1_000_000
+    expect_revert(lambda: p.send(p.issuer, pay.fn.announceCall(1, at_maturity_face)),
+                  "CallPriceBelowTerms", at_maturity_face, PAR * 1_005_000 // 1_000_000)
+    p.send(p.issuer, pay.fn.announceCall(1, PAR * 1_005_000 // 1_000_000))
 
 
 def test_bond_without_call_right_cannot_be_called(p: Platform) -> None:
