@@ -38,7 +38,7 @@ def zone_of_schedule(bond: Bond) -> tzinfo | None:
     from munibond.exceptions import MunibondError
 
     try:
-        first = bond.coupons.period(0).payment_time
+        first = bond.coupons.period(1).payment_time
     except (MunibondError, ValueError):
         return None
     utc = first.astimezone(UTC)

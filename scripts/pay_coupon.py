@@ -103,7 +103,7 @@ def _main(argv: Sequence[str] | None) -> int:
         for line in report.failed:
             session.say(f"  FAILED {line.holder}: {line.reason} (still owed: run again later)")
         for short in report.shortfalls:
-            session.say(f"  SHORTFALL period {short.period + 1}: due, funded {short.funded:,} of "
+            session.say(f"  SHORTFALL period {short.period}: due, funded {short.funded:,} of "
                         f"{short.required:,} (missing {short.shortfall:,}); its holders wait")
         # as `munibond coupon pay`: 4 when a due payment could not be made (cron alerts on it)
         return 4 if report.failed or report.shortfalls else 0

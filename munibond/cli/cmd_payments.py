@@ -514,7 +514,7 @@ def _held_back(view: _View) -> tuple[str, bool] | None:
             continue
         if now < p.payment_time.timestamp():
             return f"{view.label(p.index)} is paid from {view.when(p.payment_time)}", False
-        status = view.payments.funding(p.index)
+        status = view.payments.funding(p)
         return (f"{view.label(p.index)} of {view.code} is due but not funded (required "
                 f"{view.money(status.required)}, funded {view.money(status.funded)}, shortfall "
                 f"{view.money(status.shortfall)}), which holds back the periods after it: "
@@ -646,8 +646,8 @@ def _pay(ctx: click.Context, bond_ref: str, holders_file: Path | None, all_holde
             f"reasons say is fixed (a frozen wallet unfrozen, ...), run the same `munibond {group} "
             f"pay` again, which pays only them")
     if report.shortfalls:
-        labels = ", ".join(view.label(s.period) for s in report.shortfalls)
-        funds = ", ".join(f"`munibond coupon fund {code} {s.period + 1}`"
+        labels = ", ".join(view.label(s.period_index) for s in report.shortfalls)
+        funds = ", ".join(f"`munibond coupon fund {code} {s.period}`"
                           for s in report.shortfalls)
         unpaid.append(f"due but not fully funded (SHORTFALL above): {labels}; its holders wait: "
                       f"fund with {funds}, then run the same `munibond {group} pay` again")

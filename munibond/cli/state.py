@@ -253,7 +253,7 @@ class State:
             made_in = zone_of_schedule(handle.bond)
             if found is not None and made_in is not None:
                 # a term sheet edited since (another zone) must not shift the bond's times
-                first = handle.bond.coupons.period(0).payment_time
+                first = handle.bond.coupons.period(1).payment_time
                 if first.astimezone(found).utcoffset() != first.astimezone(made_in).utcoffset():
                     found = None
             self._zones[key] = found or made_in or UTC
