@@ -223,12 +223,25 @@ def test_nonce_used_elsewhere_is_recovered(chain: Chain, accounts: list[Signer])
 
 def test_confirmations_wait_for_later_blocks(anvil_chain: Chain, accounts: list[Signer]) -> None:
     waiting = Chain(anvil_chain.w3, confirmations=2)
-    timer = threading.Timer(0.05, anvil_chain.mine)
-    timer.start()
+    start = anvil_chain.block_number()
+
+    def confirm() -> None:
+        """Mine one block on top of the transaction's, once that exists: the order is fixed
+        whatever the machine's speed (a timer that fired before the transaction was sent
+        mined the confirming block too early, and the wait then timed out under load)."""
+        for _ in range(6000):
+            if anvil_chain.block_number() > start:
+                anvil_chain.mine()
+                return
+            threading.Event().wait(0.01)
+
+    helper = threading.Thread(target=confirm)
+    helper.start()
     try:
         receipt = waiting.transact(accounts[3], {"to": fresh_address(), "value": 1})
     finally:
-        timer.join()
+        helper.join()
+    assert receipt["blockNumber"] == start + 1
     assert anvil_chain.block_number() >= receipt["blockNumber"] + 1
     impatient = Chain(anvil_chain.w3, confirmations=3, receipt_timeout=0.05)
     with pytest.raises(TransactionFailed, match="not yet 3 blocks deep") as caught:
