@@ -659,7 +659,7 @@ class PaymentMachine(RuleBasedStateMachine):
         assert (info[5], info[6]) == (m.funded_flag[p], m.swept[p]), p
         for category in RATES if rates else ():
             assert fast_call(chain, f.periodTaxRates(p, category)) == (
-                (m.fixed_rates[p] or m.rates)[category]), (p, category)
+                *(m.fixed_rates[p] or m.rates)[category], True), (p, category)
 
     def check_views(self) -> None:
         """The bond's views say what the model says (once per example: they are slow here)."""
