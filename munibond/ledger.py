@@ -401,15 +401,15 @@ def wallets_ever(chain: Chain, bond: BondRef, *, from_block: int | None = None,
     latest = _latest(chain)
     start = creation_block(chain, address, latest=latest) if from_block is None else from_block
     logs = fetch_logs(chain, address, from_block=start, to_block=latest,
-                      topics=[_TRANSFER_TOPIC], chunk_size=chunk_size)
+                      topics=[_TRANSFER_TOPIC], chunk_size=chunk_size, raw=True)
     seen: dict[str, None] = {}
     for log in logs:
         topics = log["topics"]
-        if len(topics) == 3 and HexBytes(topics[0]) == _TRANSFER_TOPIC:
-            recipient = _topic_address(topics[2])
-            if recipient != _ZERO:
+        if len(topics) == 3 and _raw(topics[0]) == _TRANSFER_TOPIC:
+            recipient = _raw(topics[2])[-20:].hex()
+            if recipient != _ZERO_HEX:
                 seen.setdefault(recipient, None)
-    return list(seen)
+    return [_checksum(wallet) for wallet in seen]
 
 
 def holders(chain: Chain, bond_address: BondRef, *, at_block: int | None = None,

@@ -76,6 +76,9 @@ def test_allot_before_the_issue_date_needs_the_flag(fresh: Issue, tmp_path: Path
     assert f"{LATER_CODE} is issued on 2030-12-15" in line and "the chain's clock is at" in line
     assert "--before-issue-date" in line and "nothing sent" in line
     assert fresh.nonce() == before
+    dry = fresh.run("allot", LATER_CODE, str(ALLOTMENTS), "--dry-run")
+    assert "dry run: 11 line(s), 18,660,000 JPY" in ok(dry)
+    assert "a real run is refused without --before-issue-date" in dry.stderr
     result = fresh.run("allot", LATER_CODE, str(ALLOTMENTS), "--before-issue-date")
     assert "allotted 11 line(s), 18,660,000 JPY" in ok(result)
     assert "allotting before the issue date 2030-12-15" in result.stderr
