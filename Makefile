@@ -15,6 +15,8 @@
 #   make demo / bench     scripts/demo.py / bench/gas.py
 #   make bench-scale      bench/coupon_scale.py: one coupon pushed to 10,000 holders, the payer
 #                         killed half way and re-run (a few minutes; not part of CI)
+#   make bench-holders    bench/holders.py: the holder register of 10,000 holders, timed
+#                         (bench/results/holders.json; not part of CI)
 #   make brownie          .venv-brownie (eth-brownie), brownie compile, deploy on its anvil
 #   make clean            caches and generated files (keeps the venvs, node_modules, artifacts)
 #   make distclean        clean + the venvs (.venv, .venv-brownie, .venv-slither) and node_modules
@@ -44,6 +46,7 @@ SOLHINT := node_modules/.bin/solhint --disc --noPoster --config .solhint.json
 
 .PHONY: venv node_modules build check-artifacts lint slither test demo bench bench-scale brownie \
   clean distclean
+.PHONY: bench-holders
 
 # -- environments ------------------------------------------------------------------------------
 
@@ -97,6 +100,9 @@ bench: build
 
 bench-scale: build
 	$(PY) bench/coupon_scale.py
+
+bench-holders: build
+	$(PY) bench/holders.py
 
 # -- brownie (its own environment: it pins web3, eth-account, pytest, hypothesis) ---------------
 

@@ -545,6 +545,7 @@ class Bond(ContractClient):
         ``"pre-checking"`` (lines). A wallet listed twice, or an amount finer than the trading
         unit, raises before anything is read.
         """
+        from munibond.chain import view_calls
         from munibond.ledger import minted_per_wallet
 
         targets: dict[str, int] = {}
@@ -566,7 +567,8 @@ class Bond(ContractClient):
         if progress is not None:
             progress("pre-checking", 0, len(asked))
         codes = self.chain.call_many(
-            [self._fn("detectTransferRestriction", ZERO_ADDRESS, who, rest[who]) for who in asked],
+            view_calls(self.contract, "detectTransferRestriction",
+                       [(ZERO_ADDRESS, who, rest[who]) for who in asked]),
             latest, progress=None if progress is None
             else lambda done, total: progress("pre-checking", done, total))
         verdicts = {who: restriction(int(code)) for who, code in zip(asked, codes, strict=True)}

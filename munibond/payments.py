@@ -752,8 +752,11 @@ class _Payments:
         at = self._moment()
         if checking is not None:
             checking(0, len(candidates))
+        from munibond.chain import view_calls
+
         owed = self.chain.call_many(
-            [self.bond._fn("entitlementsOf", who) for who in candidates], progress=checking)
+            view_calls(self.bond.contract, "entitlementsOf", [(who,) for who in candidates]),
+            progress=checking)
         due = []
         for who, (periods, units) in zip(candidates, owed, strict=True):
             found = self._entitlements(who, periods, units, at)

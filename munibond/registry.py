@@ -184,7 +184,9 @@ class Registry(ContractClient):
         """The records of several wallets (checksummed address -> record or None), read in
         JSON-RPC batches (:meth:`Chain.call_many`); ``progress(done, total)`` after each."""
         unique = list(dict.fromkeys(address_arg(w, "wallet") for w in wallets))
-        raw = self.chain.call_many([self._fn("investorOf", w) for w in unique],
+        from munibond.chain import view_calls
+
+        raw = self.chain.call_many(view_calls(self.contract, "investorOf", [(w,) for w in unique]),
                                    progress=progress)
         return {w: None if int(r[0]) == 0 else InvestorRecord.from_tuple(r)
                 for w, r in zip(unique, raw, strict=True)}

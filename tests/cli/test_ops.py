@@ -76,6 +76,9 @@ def test_allot_before_the_issue_date_needs_the_flag(fresh: Issue, tmp_path: Path
     assert f"{LATER_CODE} is issued on 2030-12-15" in line and "the chain's clock is at" in line
     assert "--before-issue-date" in line and "nothing sent" in line
     assert fresh.nonce() == before
+    dry = fresh.run("allot", LATER_CODE, str(ALLOTMENTS), "--dry-run")
+    assert "dry run: 11 line(s), 18,660,000 JPY" in ok(dry)
+    assert "a real run is refused without --before-issue-date" in dry.stderr
     result = fresh.run("allot", LATER_CODE, str(ALLOTMENTS), "--before-issue-date")
     assert "allotted 11 line(s), 18,660,000 JPY" in ok(result)
     assert "allotting before the issue date 2030-12-15" in result.stderr
@@ -265,3 +268,22 @@ def test_holders_shows_its_phases_on_a_terminal(issue: Issue) -> None:
     assert "11/11" in shown
     quiet = issue.run("holders", CODE, "--quiet", env={"TTY_COMPATIBLE": "1"})
     assert "Register of" in ok(quiet) and quiet.stderr == ""
+
+
+def test_durations_and_instants() -> None:
+    from datetime import UTC, datetime
+
+    from munibond.cli.cmd_chain import JST, parse_duration, parse_when
+
+    assert parse_duration("30d") == 30 * 86400 and parse_duration("12h") == 43200
+    assert parse_duration("1y") == 365 * 86400 and parse_duration("1d12h30m") == 131400
+    assert parse_duration("2w") == 14 * 86400 and parse_duration("45s") == 45
+    for bad in ("", "0d", "3", "d", "1.5d", "1d-2h", "1 day"):
+        with pytest.raises(ValueError):
+            parse_duration(bad)
+    assert parse_when("2027-06-14") == datetime(2027, 6, 14, tzinfo=JST)
+    assert parse_when("2027-06-14T15:00") == datetime(2027, 6, 14, 6, tzinfo=UTC)
+    assert parse_when("2027-06-14T15:00Z") == datetime(2027, 6, 14, 15, tzinfo=UTC)
+    assert parse_when("2027-06-18T00:00+09:00") == datetime(2027, 6, 17, 15, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        parse_when("tomorrow")
