@@ -121,9 +121,9 @@ def allot(ctx: click.Context, bond_ref: str, csv_file: Path, strict: bool, dry_r
         plan = bond.plan_allotment([(line.wallet, line.amount) for line in lines],
                                    from_block=handle.created_block, progress=progress)
     if plan.before_issue_date and not before_issue_date and dry_run:
-        state.note(f"note: the chain's clock ({instant(plan.chain_time)}) is before the issue "
-                   f"date {day(plan.issue_date)}: a real run is refused without "
-                   f"--before-issue-date")
+        clock = local_time(plan.chain_time, state.zone(handle))
+        state.note(f"note: the chain's clock ({clock}) is before the issue date "
+                   f"{day(plan.issue_date)}: a real run is refused without --before-issue-date")
     elif plan.before_issue_date and not before_issue_date:
         raise BeforeIssueDate(
             f"{terms.code} is issued on {day(plan.issue_date)} and the chain's clock is at "
