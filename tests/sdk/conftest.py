@@ -135,7 +135,11 @@ def term_sheet_variant(**replacements: str) -> TermSheet:
 
 
 def create_variant(env: Env, **replacements: str) -> Bond:
-    """A second bond from a variant of the example term sheet (give it another code)."""
+    """A second bond from a variant of the example term sheet (give it another code), with its
+    payment terms on chain as `munibond deploy` writes them (a bond with a coupon mints nothing
+    before its schedule)."""
     ts = term_sheet_variant(**replacements)
-    bond, _ = env.platform.factory.create_bond(env.deployer, ts)
+    token = env.addresses.settlement_token
+    bond, _ = env.platform.factory.create_bond(env.deployer, ts, settlement_token=token)
+    ensure_payments(bond, env.deployer, ts, token=token)
     return bond

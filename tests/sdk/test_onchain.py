@@ -120,10 +120,11 @@ def test_a_variant_with_every_other_setting_round_trips(env: Env) -> None:
     }
     ts = term_sheet_variant(**changes)
     bond = create_variant(env, **changes)
-    assert plain(bond.contract.functions.terms().call()) == terms_tuple(ts, settlement_token=None)
+    token = env.addresses.settlement_token
+    assert plain(bond.contract.functions.terms().call()) == terms_tuple(ts, settlement_token=token)
     assert plain(bond.contract.functions.rules().call()) == rules_tuple(ts)
     terms, rules = bond.terms(), bond.rules()
-    assert terms.isin is None and terms.settlement_token is None
+    assert terms.isin is None and terms.settlement_token == token
     assert terms.decimals == 2 and terms.denomination_units == 1_000_000
     assert terms.denomination == Decimal("10000.00")
     assert terms.redemption_price_bps == 10_125 and terms.redemption_price == Decimal("101.25")

@@ -241,7 +241,8 @@ def test_ensure_payments_rewrites_before_issue_and_refuses_after(env: Env) -> No
 def test_tax_rates_from_the_term_sheet_are_on_chain(env: Env) -> None:
     coupons = env.bond.coupons
     for category, (national, local) in RATES.items():
-        assert tuple(env.bond.contract.functions.taxRates(category).call()) == (national, local)
+        assert tuple(env.bond.contract.functions.taxRates(category).call()) == (national, local,
+                                                                                 True)
         assert coupons.tax_rates(category) == TaxRates(category, D(national) / 1000,
                                                        D(local) / 1000)
     individual = coupons.tax_rates(codes.TAX_CATEGORIES["individual"])
@@ -725,7 +726,7 @@ def test_tax_rates_are_fixed_once_a_period_is_payable(due: Env) -> None:
     assert [e["args"]["period"] for e in fixed] == [0]
     assert coupons.tax_rates(1) == TaxRates(1, D(10), D(2))
     assert coupons.tax_rates(1, period=1) == TaxRates(1, D("15.315"), D(5))
-    assert tuple(env.bond.contract.functions.periodTaxRates(0, 1).call()) == (15_315, 5_000)
+    assert tuple(env.bond.contract.functions.periodTaxRates(0, 1).call()) == (15_315, 5_000, True)
     assert coupons.tax_rates(1, period=2) == TaxRates(1, D(10), D(2))
     assert coupons.tax_rates(2, period=1) == TaxRates(2, D("15.315"), D(0))
 
