@@ -34,8 +34,10 @@ from munibond.ledger import (
     holders_at,
     transfer_balances,
 )
+from munibond.payment_setup import ensure_payments
 from munibond.registry import InvestorRecord
 from munibond.signers import dev_account
+from munibond.termsheet import load_term_sheet
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TERM_SHEET = EXAMPLES / "kobe-resident-bond-2026.yaml"
@@ -63,6 +65,9 @@ class Scenario:
 def _setup(chain: Chain, root: Path) -> Scenario:
     platform = ensure_platform(chain, ISSUER, "test", root=root)
     bond = ensure_bond(chain, ISSUER, platform, TERM_SHEET, "test", root=root)
+    # the payment terms, as `munibond deploy` writes them (a coupon bond mints nothing before)
+    ensure_payments(bond, ISSUER, load_term_sheet(TERM_SHEET),
+                    token=platform.addresses.settlement_token)
     investors = read_investors(EXAMPLES / "investors.csv")
     platform.registry.register_many(
         ISSUER, [(i.wallet, InvestorRecord.from_csv(i)) for i in investors])

@@ -718,7 +718,9 @@ def test_onchain_schedule_of_the_example() -> None:
     assert periods[-1] == (final.record_time, final.payment_time, 31_000_000_000, 10**13)
     assert len(periods) == 10
     assert token == "0xBcd4042DE499D14e55001CcbB24a551F3b954096"
-    assert (divisor, pay, window, notice) == (13, 18, 3_653 * 86_400, 30 * 86_400)
+    # CallTerms: notice, first call time (any), call price and redemption price in millionths
+    assert (divisor, pay, window, notice) == (13, 18, 3_653 * 86_400,
+                                              (30 * 86_400, 0, 1_000_000, 1_000_000))
     assert onchain.payment_of(12_345, 0) == (38 * 10**18, 0)
     assert onchain.payment_of(12_345, 9) == (38 * 10**18, 12_345 * 10**18)
     assert onchain.required_funding(500_000_000, 9) == (1_550_000 + 500_000_000) * 10**18
