@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from munibond.events import Event, TxResult
     from munibond.factory import Factory
     from munibond.opening import open_bond, open_platform
+    from munibond.payment_setup import ensure_payments
     from munibond.platform import Platform, PlatformAddresses, deploy_platform_contracts
     from munibond.registry import InvestorRecord, Registry
     from munibond.restrictions import Restriction
@@ -78,6 +79,7 @@ _LAZY: dict[str, str] = {
     "Restriction": "munibond.restrictions",
     "TermSheet": "munibond.termsheet",
     "load_term_sheet": "munibond.termsheet",
+    "ensure_payments": "munibond.payment_setup",
 }
 
 __all__ = [
@@ -115,6 +117,7 @@ __all__ = [
     "decode_revert",
     "deploy_platform_contracts",
     "dev_accounts",
+    "ensure_payments",
     "in_process_chain",
     "load_term_sheet",
     "open_bond",

@@ -67,6 +67,7 @@ def test_readme_using_the_sdk_example_runs(tmp_path: Path,
         common = ["--rpc-url", node.url, "--deployments", str(tmp_path / "deployments")]
         for args in (["deploy", str(examples / "kobe-resident-bond-2026.yaml")],
                      ["investors", "import", str(examples / "investors.csv")],
+                     ["chain", "set-time", "2026-12-15T09:00"],  # the issue (payment) date
                      ["allot", "KOBE-R-2026-01", str(examples / "allotments.csv")]):
             result = CliRunner().invoke(cli, [*args, *common], catch_exceptions=False)
             assert result.exit_code == 0, result.output
