@@ -76,7 +76,7 @@ abstract contract CouponPayments is BondLedger {
     /// @notice No tax category of the bond has withholding rates: a coupon cannot be paid until
     /// the admin sets them (the holder's entitlement waits).
     /// @param holder the wallet
-    /// @param category its tax category in the registry (255 and above: not in the registry)
+    /// @param category its tax category in the registry (256: not in the registry)
     error TaxRatesNotSet(address holder, uint256 category);
     /// @notice The settlement token refused the payment.
     /// @param holder the payee
@@ -279,18 +279,19 @@ abstract contract CouponPayments is BondLedger {
             category = uint64(record) == 0 ? UNKNOWN_CATEGORY : uint8(record >> InvestorRecord.TAX_SHIFT) + 1;
             pay.category = category;
         }
-        uint256 low = cfg;
-        uint256 high = 0;
-        if (w & CM.TAX_FIXED != 0) (low, high) = (_periodTaxRates[p][0], _periodTaxRates[p][1]);
+        bool fixedRates = w & CM.TAX_FIXED != 0;
         --category;
         uint256 lane;
         if (category <= CM.MAX_CATEGORY) {
-            if (category >= CM.LOW_CATEGORIES && w & CM.TAX_FIXED == 0) high = _taxRatesHigh;
-            lane = uint32((category < CM.LOW_CATEGORIES ? low : high) >> CM.rateShift(category));
+            uint256 word = category < CM.LOW_CATEGORIES
+                ? (fixedRates ? _periodTaxRates[p][0] : cfg)
+                : (fixedRates ? _periodTaxRates[p][1] : _taxRatesHigh);
+            lane = uint32(word >> CM.rateShift(category));
             if (lane & CM.RATE_SET != 0) return lane;
         }
-        if (w & CM.TAX_FIXED == 0) high = _taxRatesHigh;
-        lane = CM.highestRates(low, high);
+        lane = fixedRates
+            ? CM.highestRates(_periodTaxRates[p][0], _periodTaxRates[p][1])
+            : CM.highestRates(cfg, _taxRatesHigh);
         if (lane == 0) revert TaxRatesNotSet(pay.holder, category);
         return lane;
     }
