@@ -1223,7 +1223,7 @@ def preflight(chain: Chain, ts: TermSheet, token: str | None) -> None:
     deployment does not leave a half-made bond: a settlement token that is a contract, the
     on-chain schedule (totals, exponents, call terms) and a first record time after the chain's
     time. Raises DeploymentError or TermSheetError saying what to change."""
-    from munibond.payment_setup import onchain_schedule_for
+    from munibond.payment_setup import check_first_record, onchain_schedule_for
 
     if token is None:
         raise DeploymentError(
@@ -1233,15 +1233,7 @@ def preflight(chain: Chain, ts: TermSheet, token: str | None) -> None:
     if not chain.w3.eth.get_code(to_checksum_address(token)):
         raise DeploymentError(f"the settlement token {token} is not a contract on this chain; "
                               f"nothing was sent")
-    want = onchain_schedule_for(chain, ts, token)
-    now = chain.now()
-    first = want.periods[0]
-    if first.record_time <= now:
-        raise DeploymentError(
-            f"the first record time of bond {ts.bond.code} ({first.label}: "
-            f"{datetime.fromtimestamp(first.record_time, UTC):%Y-%m-%d %H:%M} UTC) is not after "
-            f"the chain's time ({datetime.fromtimestamp(now, UTC):%Y-%m-%d %H:%M} UTC): give the "
-            f"term sheet a later first payment date; nothing was sent")
+    check_first_record(ts, onchain_schedule_for(chain, ts, token), chain.now())
 
 
 def _check_term_sheet(chain: Chain, record: Mapping[str, Any], address: str, ts: TermSheet,

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from eth_utils.address import to_checksum_address
 
@@ -21,6 +21,7 @@ from munibond._client import signer_address
 from munibond.contracts import DEFAULT_ADMIN_ROLE, PAYING_AGENT_ROLE, settlement_abi
 from munibond.exceptions import DeploymentError
 from munibond.schedule import OnChainSchedule, coupon_schedule, onchain_schedule
+from munibond.times import format_time
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -42,10 +43,6 @@ class PaymentSetup:
     unchanged: list[str] = field(default_factory=list)
 
 
-def _utc(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def expected_schedule(bond: Bond, ts: TermSheet, token: str) -> OnChainSchedule:
     """The on-chain schedule the term sheet gives for a bond paid in ``token``."""
     return onchain_schedule_for(bond.chain, ts, token)
@@ -63,6 +60,22 @@ def onchain_schedule_for(chain: Chain, ts: TermSheet, token: str) -> OnChainSche
                               f"an ERC-20 token? ({error})") from None
     return onchain_schedule(coupon_schedule(ts), settlement_decimals=decimals,
                             issue_units=ts.bond.issue_size_units)
+
+
+def check_first_record(ts: TermSheet, schedule: OnChainSchedule, now: int) -> None:
+    """Raise DeploymentError when the schedule's first record time is not after ``now`` (the
+    chain's time): the contract refuses such a schedule, whose first holders are recorded
+    already. Times in the bond's zone."""
+    first = schedule.periods[0]
+    if first.record_time > now:
+        return
+    zone = ZoneInfo(ts.bond.coupon.timezone)
+    raise DeploymentError(
+        f"the first record time of bond {ts.bond.code} ({first.label}: "
+        f"{format_time(first.record_time, zone)}) is not after the chain's time "
+        f"({format_time(now, zone)}): a bond cannot be issued with a payment whose holders are "
+        f"already recorded. Give the term sheet a later first payment date (and dates to match); "
+        f"nothing was sent")
 
 
 def _on_chain(bond: Bond) -> tuple[str, list[tuple[int, int, int, int]], tuple[Any, ...]]:
@@ -120,14 +133,7 @@ def ensure_payments(bond: Bond, signer: LocalAccount, ts: TermSheet, *, token: s
             f"sheet's ({len(have_periods)} period(s) on chain, {len(want_periods)} in the term "
             f"sheet): the schedule cannot change after issue; restore the term sheet")
     else:
-        now = bond.chain.now()
-        first = want.periods[0]
-        if first.record_time <= now:
-            raise DeploymentError(
-                f"the first record time of bond {bond.code} ({first.label}: "
-                f"{_utc(first.record_time)}) is not after the chain's time ({_utc(now)}): a bond "
-                f"cannot be issued with a payment whose holders are already recorded. Issue it "
-                f"before then, or give the term sheet a later first payment date")
+        check_first_record(ts, want, bond.chain.now())
         bond._transact(signer, "setSchedule", *args)
         setup.sent.append("schedule")
         say(f"payment schedule of {bond.code}: {len(want_periods)} period(s) written on chain")
