@@ -265,10 +265,10 @@ class Entitlement:
     they pay: the coupon before and after withholding, as the contract will compute it.
 
     ``period`` is the period's number (1-based). ``tax_category`` is the holder's in the
-    registry now (-1 for a wallet no longer registered, withheld at the highest rates) and
-    ``national_tax`` /
-    ``local_tax`` are at the rates the period pays that category at (fixed once the period is
-    payable; until then the current rates, which the admin may still change)."""
+    registry now (-1 for a wallet no longer registered) and ``national_tax`` / ``local_tax`` are
+    at the rates the period pays that category at, or at the period's highest rates for a
+    category without rates or an unregistered wallet (fixed once the period is payable; until
+    then the current rates, which the admin may still change)."""
 
     holder: str
     period: int
