@@ -33,9 +33,14 @@ abstract contract BondLedger is TransferRestrictions {
         else code = _checkBurn(from, c);
         if (code != RC.SUCCESS) revert TransferRestricted(code, from, to, value);
 
-        // before the first mint nobody holds anything: a move (of zero units) changes no account,
-        // so that no wallet's coupon position depends on who called what before issue
+        // before the first mint nobody holds anything: a move (of zero units) changes no coupon
+        // position, so that none depends on who called what before issue; a recovery moves only
+        // the lost wallet's freeze
         if (c.state & STATE_ISSUED == 0 && mode != MODE_MINT) {
+            if (mode == MODE_RECOVERY && c.fromAcct & ACCOUNT_WALLET_FROZEN != 0) {
+                _accounts[from] = c.fromAcct & ~ACCOUNT_WALLET_FROZEN;
+                _accounts[to] = c.toAcct | ACCOUNT_WALLET_FROZEN;
+            }
             emit IERC20.Transfer(from, to, value);
             return;
         }

@@ -43,10 +43,12 @@ from .helpers import (
     Investor,
     Platform,
     Rules,
+    account_slot,
     close_bond,
     countries_bitmap,
     events,
     expect_revert,
+    raw_storage,
 )
 
 REASON = "Kobe District Court order 2025(ワ)123"
@@ -334,14 +336,21 @@ def test_recovery_passes_over_pause_lockup_caps_and_freezes(p: Platform) -> None
     assert p.holders(bond) == 1
 
 
-def test_recovery_of_an_empty_wallet_moves_its_freeze(p: Platform, bond: Contract) -> None:
-    fund(p, bond, bob=1_000)  # issued: before the first mint no account word changes (A.3)
+@pytest.mark.parametrize("issued", [False, True])
+def test_recovery_of_an_empty_wallet_moves_its_freeze(p: Platform, bond: Contract,
+                                                      issued: bool) -> None:
+    if issued:
+        fund(p, bond, bob=1_000)
     p.send(p.agent, bond.functions.setWalletFrozen(p["a1"].address, True))
     receipt = recover(p, bond, p["a1"], p["a2"])
     assert events(bond, receipt, "WalletRecovered")[0]["amount"] == 0
     assert p.account(bond, p["a2"]) == (0, 0, True)
     assert p.account(bond, p["a1"]) == (0, 0, False)
-    assert p.holders(bond) == 1
+    assert p.holders(bond) == (1 if issued else 0)
+    if not issued:  # before issue nothing but the freeze flag is written (issue 7 A.3)
+        assert raw_storage(p.chain, bond.address, account_slot(p["a2"].address)) == \
+            ACCOUNT_WALLET_FROZEN_BIT
+        assert raw_storage(p.chain, bond.address, account_slot(p["a1"].address)) == 0
 
 
 def test_recovery_refuses_another_investor_or_unregistered_wallets(p: Platform,
@@ -694,3 +703,6 @@ def test_amend_terms_keeps_denomination_a_multiple_of_the_trading_unit(
                   issueVolume=10_000_000)
     with pytest.raises(Exception):  # noqa: B017 - any refusal will do
         p.send(p.admin, bond.functions.amendTerms(Platform.terms_tuple(new)))
+
+
+ACCOUNT_WALLET_FROZEN_BIT = 1 << 208
