@@ -33,11 +33,9 @@ from types import MappingProxyType
 from typing import Any, Protocol, cast
 
 from eth_hash.auto import keccak as _keccak256
-from eth_typing import ABIEvent
 from eth_utils.address import is_address, to_checksum_address
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
-from web3._utils.events import get_event_data
 from web3.types import FilterParams, LogReceipt
 
 from munibond import codes
@@ -536,17 +534,6 @@ def holders_at(chain: Chain, bond: BondRef, when: datetime, *, from_block: int |
 
 # --- history -------------------------------------------------------------------------------------
 
-@functools.cache
-def _events_by_topic() -> Mapping[bytes, ABIEvent]:
-    from munibond.contracts import abi_signature
-
-    found: dict[bytes, ABIEvent] = {}
-    for entry in bond_abi():
-        if entry.get("type") == "event" and not entry.get("anonymous"):
-            found[keccak(text=abi_signature(entry))] = cast(ABIEvent, entry)
-    return MappingProxyType(found)
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
@@ -572,25 +559,6 @@ def _struct(value: Any, components: Sequence[Mapping[str, Any]]) -> Any:
                 not str(comp["type"]).endswith("]") else item
         return out
     return value
-
-
-def _decode(chain: Chain, log: LogReceipt) -> tuple[str, dict[str, Any]] | None:
-    topics = log["topics"]
-    if not topics:
-        return None
-    abi = _events_by_topic().get(bytes(HexBytes(topics[0])))
-    if abi is None:
-        return None
-    data = get_event_data(chain.w3.codec, abi, log)
-    args: dict[str, Any] = {}
-    for param in abi.get("inputs", ()):
-        name = str(param["name"])
-        value = data["args"][name]
-        components = param.get("components")
-        if components and str(param["type"]) == "tuple":
-            value = _struct(value, cast(Sequence[Mapping[str, Any]], components))
-        args[name] = _plain(value)
-    return str(abi["name"]), args
 
 
 def _role(value: Any) -> str:
@@ -743,6 +711,8 @@ def history(chain: Chain, bond_address: BondRef, *, from_block: int | None = Non
     Logs the bond's ABI does not know are listed as ``event="unknown"`` with their raw topics and
     data, so that nothing the bond emitted is silently left out.
     """
+    from munibond.events import decode_log  # events imports ledger's helpers
+
     address = _address(bond_address)
     latest = _latest(chain)
     end = latest if to_block is None else _check_block(chain, to_block, latest)
@@ -758,14 +728,14 @@ def history(chain: Chain, bond_address: BondRef, *, from_block: int | None = Non
 
     result: list[LedgerEvent] = []
     for log in fetch_logs(chain, address, from_block=start, to_block=end, chunk_size=chunk_size):
-        decoded = _decode(chain, log)
+        decoded = decode_log(chain, log)
         if decoded is None:
             name = "unknown"
             args: dict[str, Any] = {"topics": [HexBytes(t).to_0x_hex() for t in log["topics"]],
                                     "data": HexBytes(log["data"]).to_0x_hex()}
             summary = f"an event this version of munibond does not know: {args}"
         else:
-            name, args = decoded
+            name, args = decoded.name, dict(decoded.args)
             summary = _summarise(name, args, facts)
         if wanted is not None and name not in wanted:
             continue
