@@ -34,31 +34,19 @@ from web3 import Web3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scale_setup import example_bond, register_residents  # noqa: E402
 from munibond.anvil import start_anvil  # noqa: E402
 from munibond.bond import Bond  # noqa: E402
 from munibond.chain import Chain, connect  # noqa: E402
-from munibond.payment_setup import ensure_payments  # noqa: E402
-from munibond.platform import Platform, deploy_platform_contracts  # noqa: E402
-from munibond.registry import InvestorRecord  # noqa: E402
 from munibond.signers import dev_accounts  # noqa: E402
-from munibond.termsheet import parse_term_sheet  # noqa: E402
 
-TERM_SHEET = ROOT / "examples" / "kobe-resident-bond-2026.yaml"
 RESULTS = ROOT / "bench" / "results" / "coupon_scale.json"
 HOLDING = 10_000  # JPY of face per holder: one bond each
-JAPAN, KOBE_CHUO, RETAIL, INDIVIDUAL = 392, 281107, 1, 1
 
 
 def _wallets(n: int) -> list[str]:
     """``n`` distinct addresses (holders never sign here: they are only paid)."""
     return [Web3.to_checksum_address(Account.create(f"scale-{i}").address) for i in range(n)]
-
-
-def _term_sheet(holders: int) -> Any:
-    text = TERM_SHEET.read_text(encoding="utf-8")
-    assert "max_holders: 5000" in text
-    return parse_term_sheet(text.replace("max_holders: 5000", f"max_holders: {holders + 100}"),
-                            source="the example term sheet, holder limit raised for the run")
 
 
 def _coupon_paid(chain: Chain, bond: Bond, period: int) -> Counter[str]:
@@ -89,20 +77,9 @@ def run(holders: int, chunk_size: int) -> dict[str, Any]:
     started = time.monotonic()
     with start_anvil(zero_gas=True, accounts=2) as anvil:
         chain = anvil.connect()
-        addresses = deploy_platform_contracts(chain, deployer, registrar=registrar.address,
-                                              settlement=("Mock JPY", "MJPY", 18))
-        platform = Platform(chain, addresses)
-        ts = _term_sheet(holders)
-        bond, _ = platform.factory.create_bond(deployer, ts,
-                                               settlement_token=addresses.settlement_token)
-        ensure_payments(bond, deployer, ts, token=addresses.settlement_token)
+        platform, _, bond = example_bond(chain, deployer, registrar, holders)
         wallets = _wallets(holders)
-        kyc = datetime(2040, 1, 1, tzinfo=UTC)
-        records = [(w, InvestorRecord(investor_id=1_000 + i, country=JAPAN,
-                                      investor_class=RETAIL, tax_category=INDIVIDUAL,
-                                      region=KOBE_CHUO, kyc_valid_until=kyc))
-                   for i, w in enumerate(wallets)]
-        platform.registry.register_many(registrar, records, chunk_size=chunk_size)
+        register_residents(platform, registrar, wallets, chunk_size=chunk_size)
         bond.mint_many(deployer, [(w, HOLDING) for w in wallets], chunk_size=chunk_size,
                        already_minted="none")
         setup_s = time.monotonic() - started

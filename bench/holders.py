@@ -37,32 +37,21 @@ from web3 import Web3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scale_setup import example_bond, register_residents  # noqa: E402
 from munibond.anvil import start_anvil  # noqa: E402
 from munibond.bond import Bond  # noqa: E402
 from munibond.chain import DEFAULT_BATCH_SIZE, Chain  # noqa: E402
 from munibond.ledger import holders as register_of  # noqa: E402
-from munibond.platform import Platform, deploy_platform_contracts  # noqa: E402
-from munibond.registry import InvestorRecord  # noqa: E402
 from munibond.signers import dev_accounts  # noqa: E402
-from munibond.termsheet import parse_term_sheet  # noqa: E402
 
-TERM_SHEET = ROOT / "examples" / "kobe-resident-bond-2026.yaml"
 RESULTS = ROOT / "bench" / "results" / "holders.json"
 HOLDING = 10_000  # JPY of face per holder
-JAPAN, KOBE_CHUO, RETAIL, INDIVIDUAL = 392, 281107, 1, 1
 TRADES = 20  # holders who sell part of their holding to another holder
 SEQUENTIAL_SAMPLE = 1_000
 
 
 def _wallets(n: int) -> list[Any]:
     return [Account.create(f"holders-{i}") for i in range(n)]
-
-
-def _term_sheet(holders: int) -> Any:
-    text = TERM_SHEET.read_text(encoding="utf-8")
-    assert "max_holders: 5000" in text
-    return parse_term_sheet(text.replace("max_holders: 5000", f"max_holders: {holders + 100}"),
-                            source="the example term sheet, holder limit raised for the run")
 
 
 def _sequential(chain: Chain, bond: Bond, wallets: list[str]) -> float:
@@ -80,20 +69,10 @@ def run(holders: int, chunk_size: int, sequential: bool) -> dict[str, Any]:
     started = time.monotonic()
     with start_anvil(zero_gas=True, accounts=2) as anvil:
         chain = anvil.connect()
-        addresses = deploy_platform_contracts(chain, deployer, registrar=registrar.address,
-                                              settlement=("Mock JPY", "MJPY", 18))
-        platform = Platform(chain, addresses)
-        ts = _term_sheet(holders)
-        bond, _ = platform.factory.create_bond(deployer, ts,
-                                               settlement_token=addresses.settlement_token)
+        platform, _, bond = example_bond(chain, deployer, registrar, holders)
         accounts = _wallets(holders)
         wallets: list[str] = [str(Web3.to_checksum_address(a.address)) for a in accounts]
-        kyc = datetime(2040, 1, 1, tzinfo=UTC)
-        platform.registry.register_many(
-            registrar, [(w, InvestorRecord(investor_id=1_000 + i, country=JAPAN,
-                                           investor_class=RETAIL, tax_category=INDIVIDUAL,
-                                           region=KOBE_CHUO, kyc_valid_until=kyc))
-                        for i, w in enumerate(wallets)], chunk_size=chunk_size)
+        register_residents(platform, registrar, wallets, chunk_size=chunk_size)
         issue = int(bond.terms().issue_date.timestamp())  # book entry on the issue date
         if chain.now() < issue:
             chain.set_next_timestamp(issue)
