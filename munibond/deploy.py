@@ -1043,23 +1043,25 @@ def ensure_bond(chain: Chain, signer: LocalAccount, platform: Platform,
                 raise DeploymentError(f"{file} records bond {record.get('code')!r}, not "
                                       f"{code!r}: restore it or delete it")
             address = _verify_bond_record(chain, platform, record, file)
-            _check_term_sheet(chain, record, address, ts, sha, term_sheet,
-                              accept_term_sheet_edits, token)
-            replaced = False
-            if _half_made(chain, address) and _terms_differences(chain, address, ts, token):
-                preflight(chain, ts, token)
-                if _completable(chain, address, ts, token):
-                    _complete_bond(chain, signer, address, ts, token, say)
-                    updated = dict(record)
-                    updated["term_sheet"] = {"path": _shown_path(term_sheet, root_path),
-                                             "sha256": sha}
-                    write_record(file, updated)
-                    return _bond_object(chain, address)
+            # a half-made bond (no schedule, nothing issued) is completed from the term sheet,
+            # amended in place, or replaced; any other bond's terms are fixed
+            half_made = _half_made(chain, address)
+            changed = half_made and bool(_terms_differences(chain, address, ts, token))
+            if half_made:
+                preflight(chain, ts, token)  # its schedule must still be possible
+            else:
+                _check_term_sheet(chain, record, address, ts, sha, term_sheet,
+                                  accept_term_sheet_edits, token)
+            if changed and _same_rules(chain, address, ts):
+                _complete_bond(chain, signer, address, ts, token, say)
+                updated = dict(record)
+                updated["term_sheet"] = {"path": _shown_path(term_sheet, root_path),
+                                         "sha256": sha}
+                write_record(file, updated)
+                return _bond_object(chain, address)
+            if changed:
                 _retire_half_made(chain, signer, platform, address, ts, file, say)
-                replaced = True
-            elif _half_made(chain, address):
-                preflight(chain, ts, token)  # the schedule must still be possible
-            if not replaced:
+            else:
                 if record.get("term_sheet", {}).get("sha256") != sha:
                     updated = dict(record)
                     updated["term_sheet"] = {"path": _shown_path(term_sheet, root_path),
@@ -1164,13 +1166,11 @@ def _half_made(chain: Chain, address: str) -> bool:
                 or int(chain.call(contract.functions.paymentTerms())[1]) != 0)
 
 
-def _completable(chain: Chain, address: str, ts: TermSheet, token: str | None) -> bool:
-    """Whether a corrected term sheet can complete the half-made bond at ``address`` in place:
-    the same transfer rules (they are the clone's code; only the terms can be amended)."""
+def _same_rules(chain: Chain, address: str, ts: TermSheet) -> bool:
+    """Whether the bond at ``address`` has the term sheet's transfer rules (they are the clone's
+    code: a half-made bond with other rules cannot be completed in place, only replaced)."""
     from munibond.onchain import rules_tuple
 
-    if not _half_made(chain, address):
-        return False
     rules_on_chain = tuple(chain.call(_bond_contract(chain, address).functions.rules()))
     return pack_rules(rules_on_chain) == pack_rules(rules_tuple(ts))
 
@@ -1204,7 +1204,7 @@ def _retire_half_made(chain: Chain, signer: LocalAccount, platform: Platform, ad
 
 def _complete_bond(chain: Chain, signer: LocalAccount, address: str, ts: TermSheet,
                    token: str | None, say: Report) -> None:
-    """Amend the terms of a half-made bond (see :func:`_completable`) to the term sheet's."""
+    """Amend the terms of a half-made bond (see :func:`_half_made`) to the term sheet's."""
     from munibond.contracts import DEFAULT_ADMIN_ROLE
 
     bond = _bond_object(chain, address)
@@ -1244,8 +1244,6 @@ def _check_term_sheet(chain: Chain, record: Mapping[str, Any], address: str, ts:
     if recorded_sha == sha:
         return
     differences = _terms_differences(chain, address, ts, token)
-    if differences and _half_made(chain, address):
-        return  # ensure_bond completes or replaces a bond that never issued nor got a schedule
     if differences or not accept_edits:
         detail = ("its terms now differ from the bond's on chain: " + "; ".join(differences)
                   if differences else "its terms and rules still equal those on chain")
