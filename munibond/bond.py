@@ -508,13 +508,7 @@ class Bond(ContractClient):
             raise InvalidArgument(f"already_minted must be 'top_up', 'skip_holders' or 'none', "
                                   f"not {already_minted!r}")
         check_chunk_size(chunk_size)
-        targets: dict[str, int] = {}
-        for index, (wallet, amount) in enumerate(allotments):
-            who = address_arg(wallet, f"allotments[{index}] wallet")
-            if who in targets:
-                raise InvalidArgument(f"allotments[{index}]: wallet {who} is listed twice; give "
-                                      f"each wallet one line")
-            targets[who] = self.to_units(amount, what=f"allotments[{index}] amount")
+        targets = self._allotment_targets(allotments)
         self.require_role(ISSUER_ROLE, signer_address(signer))
         pending: list[tuple[str, int]] = []
         for who, target in targets.items():
@@ -528,6 +522,18 @@ class Bond(ContractClient):
                 pending.append((who, units))
         return self._checked_batches(signer, "mintBatch", ZERO_ADDRESS, pending, chunk_size,
                                      progress)
+
+    def _allotment_targets(self, allotments: Sequence[tuple[str, Amount]]) -> dict[str, int]:
+        """wallet -> units of each allotment line, in order; a wallet listed twice, a bad
+        address or an amount finer than the trading unit raises before anything is read."""
+        targets: dict[str, int] = {}
+        for index, (wallet, amount) in enumerate(allotments):
+            who = address_arg(wallet, f"allotments[{index}] wallet")
+            if who in targets:
+                raise InvalidArgument(f"allotments[{index}]: wallet {who} is listed twice; give "
+                                      f"each wallet one line (its whole allotment)")
+            targets[who] = self.to_units(amount, what=f"allotments[{index}] amount")
+        return targets
 
     def plan_allotment(self, allotments: Sequence[tuple[str, Amount]], *,
                        from_block: int | None = None,
@@ -548,15 +554,8 @@ class Bond(ContractClient):
         from munibond.chain import view_calls
         from munibond.ledger import minted_per_wallet
 
-        targets: dict[str, int] = {}
-        order: list[tuple[int, str]] = []
-        for index, (wallet, amount) in enumerate(allotments):
-            who = address_arg(wallet, f"allotments[{index}] wallet")
-            if who in targets:
-                raise InvalidArgument(f"allotments[{index}]: wallet {who} is listed twice; give "
-                                      f"each wallet one line (its whole allotment)")
-            targets[who] = self.to_units(amount, what=f"allotments[{index}] amount")
-            order.append((index, who))
+        targets = self._allotment_targets(allotments)
+        order = list(enumerate(targets))  # (line index, wallet), in the lines' order
         reading = None if progress is None else (
             lambda done, total: progress("reading mints", done, total))
         latest = self.chain.block_number()
